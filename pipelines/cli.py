@@ -1,0 +1,120 @@
+"""`newsfm`: the command line over the flows."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pipelines.store import OutputError, prepare_output
+from transforms.frontmatter import DEFAULT_MAX_BYTES
+from transforms.schema import render_markdown
+
+EXIT_REJECTS, EXIT_USAGE = 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Turn a folder of news items (Markdown with YAML front matter) into Parquet tables."""
+
+
+@main.command()
+@click.argument("raw_dir", default="data/raw", type=click.Path(path_type=Path))
+@click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1), help="Files per Prefect task run.")
+@click.option(
+    "--max-file-bytes",
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Larger files are rejected as too_large.",
+)
+@click.option("--fail-on-reject", is_flag=True, help="Exit with status 1 when any file was rejected (the output is still published).")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
+@click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
+def build(raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, fail_on_reject: bool, progress: bool | None, verbose: bool) -> None:
+    """Build the warehouse from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
+
+    Exit status: 0 when the run completed (even with rejected files), 1 with --fail-on-reject
+    and rejects, 2 when the input or output folder cannot be used.
+    """
+    started = time.perf_counter()
+    if not raw_dir.is_dir():
+        fail(f"input folder {raw_dir} does not exist or is not a folder")
+    try:
+        prepare_output(out_dir)
+    except OutputError as error:
+        fail(str(error))
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from pipelines.flows import build_warehouse, reporting_progress  # imports Prefect: after the checks
+
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    with progress_bar(show_progress) as update, reporting_progress(update):
+        summary = build_warehouse(str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes)
+    print_summary(summary, time.perf_counter() - started)
+    if fail_on_reject and summary["rejected"]:
+        raise SystemExit(EXIT_REJECTS)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Exit 1 if docs/tables.md is not what the schemas give.")
+@click.argument("path", default="docs/tables.md", type=click.Path(path_type=Path))
+def docs(check: bool, path: Path) -> None:
+    """Write the data dictionary PATH (default docs/tables.md) from the table schemas."""
+    rendered = render_markdown()
+    if check:
+        if not path.exists() or path.read_text() != rendered:
+            fail(f"{path} is stale: run `newsfm docs`", status=1)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(rendered)
+    click.echo(f"wrote {path}")
+
+
+def fail(message: str, status: int = EXIT_USAGE) -> None:
+    click.echo(f"newsfm: {message}", err=True)
+    raise SystemExit(status)
+
+
+class progress_bar:
+    """A rich progress bar on stderr, or nothing; yields the `update(done, total)` callback."""
+
+    def __init__(self, enabled: bool):
+        self.bar = None
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.console import Console
+
+            self.bar = Progress(
+                TextColumn("parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+
+    def __enter__(self):
+        if self.bar is None:
+            return lambda done, total: None
+        self.bar.start()
+        task = self.bar.add_task("parse", total=None)
+        return lambda done, total: self.bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def print_summary(summary: dict, seconds: float) -> None:
+    echo = click.echo
+    kinds = ", ".join(f"{n} {kind}" for kind, n in summary["loaded_by_kind"].items())
+    echo(
+        f"{summary['files']} files: {summary['loaded']} loaded ({kinds or 'none'}), "
+        f"{summary['duplicates']} duplicates, {summary['rejected']} rejected"
+    )
+    for reason, count in summary["rejects_by_reason"].items():
+        echo(f"  rejected {reason}: {count}")
+    echo("rows: " + ", ".join(f"{name} {rows}" for name, rows in summary["rows"].items()))
+    echo(f"output: {summary['out_dir']}/warehouse (snapshot {summary['snapshot']})")
+    echo(f"took {seconds:.1f} s ({summary['seconds']:.1f} s in the flow, the rest is Prefect's start-up)")

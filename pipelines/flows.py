@@ -1,0 +1,133 @@
+"""Prefect wiring: a few coarse tasks per run, no logic of their own."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.assets import materialize
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.utilities.annotations import quote
+
+from pipelines.discover import batches, discover, read_batch
+from pipelines.store import prepare_output, write_and_publish
+from transforms.frontmatter import DEFAULT_MAX_BYTES
+from transforms.normalize import Batch, combine, normalize_batch
+from transforms.schema import TABLES
+
+DEFAULT_BATCH_SIZE = 500
+_progress: list[Callable[[int, int], None]] = []
+
+
+class InputError(Exception):
+    """The input folder cannot be used; the message says why."""
+
+
+@contextmanager
+def reporting_progress(callback: Callable[[int, int], None]) -> Iterator[None]:
+    """Call `callback(files_done, files_total)` as batches finish (the CLI's progress bar)."""
+    _progress.append(callback)
+    try:
+        yield
+    finally:
+        _progress.remove(callback)
+
+
+def report(done: int, total: int) -> None:
+    for callback in _progress:
+        callback(done, total)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def discover_files(raw_dir: Path) -> list[str]:
+    return discover(raw_dir)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int) -> Batch:
+    return normalize_batch(read_batch(raw_dir, paths, max_file_bytes))
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def combine_batches(parsed: list[Batch]) -> dict[str, pd.DataFrame]:
+    return combine(parsed)
+
+
+def asset_key(out_dir: Path, layer: str, name: str) -> str:
+    """A Prefect asset key for a published table (characters Prefect refuses become `_`)."""
+    return "file://" + re.sub(r"[\s#?&%\"'<>\[\]{}|\\^`]", "_", f"{out_dir.resolve().as_posix()}/{layer}/{name}")
+
+
+def summarize(tables: dict[str, pd.DataFrame], out_dir: Path, snapshot: str, seconds: float) -> dict:
+    sources = tables["sources"]
+    status = Counter(sources["status"])
+    return {
+        "files": len(sources),
+        "loaded": status["loaded"],
+        "duplicates": status["duplicate"],
+        "rejected": status["rejected"],
+        "loaded_by_kind": dict(sorted(Counter(sources.loc[sources["status"] == "loaded", "kind"]).items())),
+        "rejects_by_reason": dict(sorted(Counter(sources["reason"].dropna()).items())),
+        "rows": {name: len(frame) for name, frame in tables.items()},
+        "out_dir": str(out_dir),
+        "snapshot": snapshot,
+        "seconds": round(seconds, 3),
+    }
+
+
+def summary_markdown(summary: dict) -> str:
+    lines = [
+        "# newsfm build",
+        "",
+        f"{summary['files']} files: {summary['loaded']} loaded, {summary['duplicates']} duplicates, "
+        f"{summary['rejected']} rejected; snapshot `{summary['snapshot']}` in `{summary['out_dir']}`.",
+        "",
+        "| table | rows |",
+        "| --- | ---: |",
+        *(f"| {name} | {rows} |" for name, rows in summary["rows"].items()),
+        "",
+        "| reject reason | files |",
+        "| --- | ---: |",
+        *(f"| {reason} | {n} |" for reason, n in summary["rejects_by_reason"].items()),
+    ]
+    return "\n".join(lines)
+
+
+@flow(name="build-warehouse")
+def build_warehouse(
+    raw_dir: str = "data/raw",
+    out_dir: str = "data/out",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_file_bytes: int = DEFAULT_MAX_BYTES,
+) -> dict:
+    """Discover news files under `raw_dir`, build the warehouse tables, publish them under `out_dir`."""
+    started = time.perf_counter()
+    raw, out = Path(raw_dir), Path(out_dir)
+    if not raw.is_dir():
+        raise InputError(f"input folder {raw} does not exist or is not a folder")
+    prepare_output(out)
+    paths = discover_files(raw)
+    futures = [parse_batch.submit(raw, chunk, max_file_bytes) for chunk in batches(paths, batch_size)]
+    parsed, done = [], 0
+    report(0, len(paths))
+    for future in as_completed(futures):
+        batch = future.result()
+        parsed.append(batch)
+        done += len(batch.sources["source_path"])
+        report(done, len(paths))
+    tables = combine_batches(quote(parsed))  # quote: Prefect must not walk every value looking for futures
+    assets = [asset_key(out, TABLES[name].layer, name) for name in tables]
+    # A materializing task: Prefect records each published table as an asset.
+    publisher = materialize(*assets, cache_policy=NO_CACHE, persist_result=False)(write_and_publish)
+    snapshot = publisher(out, quote({"warehouse": tables}), {"raw_dir": str(raw.resolve())})
+    summary = summarize(tables, out, snapshot, time.perf_counter() - started)
+    create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
+    return summary

@@ -1,0 +1,176 @@
+"""Snapshots on disk: write every table into a new folder, then publish it with one atomic switch.
+
+Layout of an output folder:
+
+    OUT/snapshots/<id>/warehouse/<table>/part-00000.parquet   one complete run each
+    OUT/current   -> snapshots/<id>                            switched by one rename
+    OUT/warehouse -> current/warehouse                         what readers open
+
+A snapshot is written under `snapshots/.staging-<id>` and renamed when complete; `current` is
+then replaced by `os.replace` of a new symlink, which POSIX makes atomic. A crash before that
+rename leaves the previous snapshot published; leftovers are removed by the next publish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from transforms.schema import TABLES, conform, to_frame
+
+SNAPSHOTS, CURRENT, STAGING_PREFIX, LOCK = "snapshots", "current", ".staging-", ".newsfm.lock"
+LAYERS = ("warehouse",)
+KEEP_SNAPSHOTS = 2  # the published one and the one before it, for readers still on it
+ROW_GROUP_SIZE = 1_000_000
+LOCK_TIMEOUT_SECONDS = 600
+
+
+class OutputError(Exception):
+    """The output folder cannot be used; the message says why and what to do."""
+
+
+def prepare_output(out_dir: Path) -> None:
+    """Create the output folder and prove it is writable, before any work is done."""
+    try:
+        (out_dir / SNAPSHOTS).mkdir(parents=True, exist_ok=True)
+        probe = out_dir / SNAPSHOTS / f".probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise OutputError(f"cannot write to output folder {out_dir}: {error.strerror or error}") from None
+    for name in (CURRENT, *LAYERS):
+        link = out_dir / name
+        if link.exists() and not link.is_symlink():
+            raise OutputError(
+                f"{link} is a real folder, not newsfm's link to the current snapshot; move it away or pick another output folder"
+            )
+
+
+@contextmanager
+def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Hold the output folder's exclusive lock; wait up to `timeout` seconds for another run.
+
+    An advisory `flock`: the kernel drops it when its process dies, so a killed run never
+    leaves the folder locked.
+    """
+    with open(out_dir / LOCK, "a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputError(f"another newsfm run is writing {out_dir}; gave up after {timeout:.0f} s") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def fsync_path(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_table(folder: Path, name: str, frame: pd.DataFrame) -> int:
+    """Write one table as a Parquet dataset folder; returns its row count."""
+    arrow = conform(name, frame)
+    folder.mkdir(parents=True)
+    with open(folder / "part-00000.parquet", "wb") as handle:
+        pq.write_table(arrow, handle, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        handle.flush()
+        os.fsync(handle.fileno())
+    fsync_path(folder)
+    return arrow.num_rows
+
+
+def new_snapshot_id() -> str:
+    """Sortable by time, unique across concurrent writers."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def write_snapshot(out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict) -> Path:
+    """Write all tables into a new, complete, not yet published snapshot folder."""
+    snapshot_id = new_snapshot_id()
+    staging = out_dir / SNAPSHOTS / f"{STAGING_PREFIX}{snapshot_id}"
+    rows = {}
+    for layer, frames in layers.items():
+        for name, frame in frames.items():
+            rows[name] = write_table(staging / layer / name, name, frame)
+    manifest = {"snapshot": snapshot_id, "created_at": dt.datetime.now(dt.timezone.utc).isoformat(), "rows": rows, **info}
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    fsync_path(staging / "manifest.json")
+    fsync_path(staging)
+    final = out_dir / SNAPSHOTS / snapshot_id
+    os.rename(staging, final)
+    fsync_path(out_dir / SNAPSHOTS)
+    return final
+
+
+def write_and_publish(out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict) -> str:
+    """Write a snapshot and publish it, holding the output lock so runs cannot interleave."""
+    with output_lock(out_dir):
+        snapshot = write_snapshot(out_dir, layers, info)
+        publish(out_dir, snapshot)
+    return snapshot.name
+
+
+def publish(out_dir: Path, snapshot: Path) -> None:
+    """Make `snapshot` the one readers see, in a single atomic rename, then tidy up."""
+    temporary = out_dir / f".{CURRENT}-{snapshot.name}"
+    temporary.unlink(missing_ok=True)
+    os.symlink(Path(SNAPSHOTS) / snapshot.name, temporary)
+    os.replace(temporary, out_dir / CURRENT)
+    for layer in LAYERS:
+        link = out_dir / layer
+        if not link.is_symlink():
+            os.symlink(Path(CURRENT) / layer, link)
+    fsync_path(out_dir)
+    remove_old_snapshots(out_dir)
+
+
+def current_snapshot(out_dir: Path) -> Path | None:
+    link = out_dir / CURRENT
+    return (out_dir / os.readlink(link)) if link.is_symlink() else None
+
+
+def remove_old_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> None:
+    """Remove staging leftovers of interrupted runs and all but the newest `keep` snapshots.
+
+    The published snapshot is never removed, whatever its age.
+    """
+    published = current_snapshot(out_dir)
+    snapshots = sorted((out_dir / SNAPSHOTS).iterdir(), key=lambda p: p.name, reverse=True)
+    complete = [p for p in snapshots if not p.name.startswith(".")]
+    for path in snapshots:
+        if path.name.startswith(STAGING_PREFIX) or (path in complete[keep:] and path != published):
+            shutil.rmtree(path, ignore_errors=True)
+    for leftover in out_dir.glob(f".{CURRENT}-*"):
+        leftover.unlink(missing_ok=True)
+
+
+def read_table(out_dir: Path, name: str) -> pd.DataFrame:
+    """A published table as a typed pandas frame (nullable dtypes, UTC timestamps)."""
+    spec = TABLES[name]
+    return to_frame(pq.read_table(out_dir / spec.layer / name, schema=spec.schema))
+
+
+def read_manifest(out_dir: Path) -> dict:
+    snapshot = current_snapshot(out_dir)
+    return json.loads((snapshot / "manifest.json").read_text()) if snapshot else {}

@@ -1,0 +1,31 @@
+"""Shared fixtures: the repository's seed file, the shared real corpus, a news-file builder."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = next((REPO / "data" / "raw").glob("*.md"))
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared real corpus is not beside the repository ({CORPUS} is absent)")
+    return CORPUS
+
+
+def news(front_matter: str, body: str = "") -> bytes:
+    """A news file from an indented front matter block."""
+    return f"---\n{textwrap.dedent(front_matter).strip()}\n---\n{body}".encode()
+
+
+MINIMAL = """
+    title: "A title"
+    publishedDateTime: 2020-06-10T22:17:00Z
+    webUrl: "https://example.com/a"
+"""

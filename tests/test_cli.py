@@ -1,0 +1,209 @@
+"""The `newsfm` command line: help, early exits, the data dictionary guard, and one real build.
+
+Only paths that exit before Prefect starts run in-process (through click's CliRunner); the
+flow itself runs once, end to end, through the installed console script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import main
+from pipelines.store import current_snapshot, read_manifest, read_table
+from transforms.schema import render_markdown
+
+REPO = Path(__file__).resolve().parents[1]
+NEWSFM = Path(sys.executable).parent / "newsfm"
+BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--fail-on-reject", "--progress", "--no-progress", "--verbose", "-v"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def without_prefect(monkeypatch):
+    """Make importing pipelines.flows (and so Prefect) fail: a command that still exits as
+    expected has provably exited before Prefect starts."""
+    monkeypatch.setitem(sys.modules, "pipelines.flows", None)
+
+
+# --- help ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_the_commands(runner, flag):
+    """`newsfm --help` (or -h) exits 0, says what the tool does and lists build and docs."""
+    result = runner.invoke(main, [flag])
+    assert result.exit_code == 0, result.output
+    assert "Turn a folder of news items" in result.output
+    assert re.search(r"^\s+build\s+Build the warehouse", result.output, re.MULTILINE)
+    assert re.search(r"^\s+docs\s+Write the data dictionary", result.output, re.MULTILINE)
+
+
+def test_build_help_mentions_every_option(runner):
+    """`newsfm build --help` exits 0 and documents every option of build, with its defaults."""
+    result = runner.invoke(main, ["build", "--help"])
+    assert result.exit_code == 0, result.output
+    for option in BUILD_OPTIONS:
+        assert re.search(rf"(^|[\s,/]){re.escape(option)}\b", result.output, re.MULTILINE), option
+    declared = [
+        name
+        for param in main.commands["build"].params
+        if isinstance(param, click.Option)
+        for name in (*param.opts, *param.secondary_opts)
+    ]
+    assert sorted(declared) == sorted(BUILD_OPTIONS)  # a new option needs adding to BUILD_OPTIONS
+    flowing = " ".join(result.output.split())  # help text is wrapped to the terminal width
+    assert "--batch-size INTEGER RANGE Files per Prefect task run. [default: 500; x>=1]" in flowing
+    assert "[default: 1048576; x>=1]" in flowing
+    assert "RAW_DIR" in result.output and "OUT_DIR" in result.output
+    assert "Exit status" in result.output
+
+
+# --- early exits (in-process, no Prefect) -------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_build_with_an_unusable_input_folder_exits_2_before_prefect(runner, tmp_path, without_prefect, kind):
+    """A missing input folder, or a file given as one, exits 2 at once naming it; nothing is created."""
+    raw = tmp_path / "nonexistent"
+    if kind == "file":
+        raw.write_text("a file, not a folder\n")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["build", str(raw), str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr == f"newsfm: input folder {raw} does not exist or is not a folder\n"
+    assert result.stdout == ""
+    assert not out.exists()
+
+
+def test_build_into_a_path_under_a_regular_file_exits_2_before_prefect(runner, tmp_path, without_prefect):
+    """An output folder that cannot be created (its parent is a file) exits 2 with the reason."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    parent = tmp_path / "notes.txt"
+    parent.write_text("not a folder\n")
+    out = parent / "out"
+    result = runner.invoke(main, ["build", str(raw), str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr == f"newsfm: cannot write to output folder {out}: Not a directory\n"
+    assert result.stdout == ""
+
+
+def test_build_into_a_folder_with_a_real_warehouse_folder_exits_2_before_prefect(runner, tmp_path, without_prefect):
+    """An output folder whose warehouse/ is a real folder (not newsfm's link) exits 2 and is left alone."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    out = tmp_path / "out"
+    (out / "warehouse").mkdir(parents=True)
+    result = runner.invoke(main, ["build", str(raw), str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.startswith(f"newsfm: {out / 'warehouse'} is a real folder, not newsfm's link")
+    assert (out / "warehouse").is_dir() and not (out / "warehouse").is_symlink()
+
+
+def test_build_rejects_a_batch_size_below_1(runner, tmp_path, without_prefect):
+    """--batch-size 0 is a usage error (exit 2) reported by click, before anything runs."""
+    result = runner.invoke(main, ["build", str(tmp_path), str(tmp_path / "out"), "--batch-size", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--batch-size'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# --- docs ---------------------------------------------------------------------------------
+
+
+def test_docs_check_passes_on_the_repository_data_dictionary(runner, monkeypatch):
+    """docs/tables.md is what the schemas render: the guard against editing a schema without `newsfm docs`."""
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(main, ["docs", "--check"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+
+
+def test_docs_check_fails_on_a_modified_copy(runner, tmp_path):
+    """--check exits 1, naming the stale file and the fix, and does not rewrite it."""
+    stale = (REPO / "docs" / "tables.md").read_text().replace("| `quality` | `int64` |", "| `quality` | `int32` |")
+    assert stale != render_markdown()
+    copy = tmp_path / "tables.md"
+    copy.write_text(stale)
+    result = runner.invoke(main, ["docs", "--check", str(copy)])
+    assert result.exit_code == 1
+    assert result.stderr == f"newsfm: {copy} is stale: run `newsfm docs`\n"
+    assert copy.read_text() == stale
+
+
+def test_docs_check_fails_on_a_missing_file(runner, tmp_path):
+    """--check on a file that does not exist exits 1 rather than passing or crashing."""
+    result = runner.invoke(main, ["docs", "--check", str(tmp_path / "tables.md")])
+    assert result.exit_code == 1
+    assert "is stale: run `newsfm docs`" in result.stderr
+    assert not (tmp_path / "tables.md").exists()
+
+
+def test_docs_writes_the_file_that_check_accepts(runner, tmp_path):
+    """`newsfm docs PATH` creates PATH (and its folder) with the rendered schemas; --check then passes."""
+    path = tmp_path / "docs" / "tables.md"
+    result = runner.invoke(main, ["docs", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote {path}\n"
+    assert path.read_text() == render_markdown()
+    assert runner.invoke(main, ["docs", "--check", str(path)]).exit_code == 0
+
+
+# --- one real build -----------------------------------------------------------------------
+
+
+def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(tmp_path):
+    """A real build of the seed plus a file without front matter: exit 0, a clean log, an exact summary;
+    the same build with --fail-on-reject still publishes but exits 1."""
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "data" / "raw", raw)
+    (raw / "broken.md").write_text("no front matter here\n")
+    out = tmp_path / "out"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")  # a temporary server with its own database
+
+    def build(*options: str) -> subprocess.CompletedProcess:
+        command = [str(NEWSFM), "build", str(raw), str(out), *options]
+        finished = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        log = finished.stdout + finished.stderr
+        for bad in ("Traceback", "ERROR", "database is locked"):
+            assert bad not in log, log
+        return finished
+
+    first = build()
+    assert first.returncode == 0, first.stdout + first.stderr
+    snapshot = current_snapshot(out)
+    assert snapshot is not None
+    summary = first.stdout.splitlines()  # stdout is the summary alone; Prefect's log stays quiet
+    assert summary[:4] == [
+        "2 files: 1 loaded (1 article), 0 duplicates, 1 rejected",
+        "  rejected no_front_matter: 1",
+        "rows: sources 2, articles 1, providers 14, topics 3, article_topics 3, related 14, images 15",
+        f"output: {out}/warehouse (snapshot {snapshot.name})",
+    ]
+    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[4])
+    assert len(summary) == 5
+
+    sources = read_table(out, "sources")
+    broken = sources[sources["source_path"] == "broken.md"].iloc[0]
+    assert (broken["status"], broken["reason"], broken["line"]) == ("rejected", "no_front_matter", 1)
+    assert read_manifest(out)["raw_dir"] == str(raw.resolve())
+
+    second = build("--fail-on-reject")
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "  rejected no_front_matter: 1" in second.stdout.splitlines()
+    assert current_snapshot(out) not in (None, snapshot)  # published all the same
+    assert len(read_table(out, "sources")) == 2

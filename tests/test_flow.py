@@ -1,0 +1,76 @@
+"""The Prefect flow, run against a temporary Prefect database."""
+
+import shutil
+
+import pandas as pd
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.testing.utilities import prefect_test_harness
+
+from pipelines.flows import build_warehouse, reporting_progress
+from pipelines.store import read_manifest, read_table
+from tests.conftest import SEED
+from transforms.schema import TABLES
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_harness():
+    with prefect_test_harness():
+        yield
+
+
+def raw_tree(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "_news").mkdir(parents=True)
+    shutil.copy(SEED, raw / "_news" / SEED.name)
+    (raw / "_news" / "broken.md").write_text("---\ntitle: [unclosed\n---\n")
+    (raw / ".git").mkdir()
+    (raw / ".git" / "HEAD.md").write_text("hidden folders are skipped")
+    return raw
+
+
+def test_flow_builds_publishes_and_summarizes(tmp_path):
+    raw, out = raw_tree(tmp_path), tmp_path / "out"
+    seen = []
+    with reporting_progress(lambda done, total: seen.append((done, total))):
+        summary = build_warehouse(str(raw), str(out), batch_size=1)
+    assert (summary["files"], summary["loaded"], summary["duplicates"], summary["rejected"]) == (2, 1, 0, 1)
+    assert summary["rejects_by_reason"] == {"yaml_error": 1}
+    assert summary["rows"] == {
+        "sources": 2, "articles": 1, "providers": 14, "topics": 3, "article_topics": 3, "related": 14, "images": 15
+    }
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2) and len(seen) == 3  # one update per batch
+    for name in TABLES:
+        assert len(read_table(out, name)) == summary["rows"][name]
+    assert read_manifest(out)["rows"] == summary["rows"]
+
+
+def test_same_input_gives_the_same_rows_in_the_same_order(tmp_path):
+    raw = raw_tree(tmp_path)
+    build_warehouse(str(raw), str(tmp_path / "one"), batch_size=1)
+    build_warehouse(str(raw), str(tmp_path / "two"), batch_size=500)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(read_table(tmp_path / "one", name), read_table(tmp_path / "two", name))
+
+
+def test_flow_leaves_a_summary_artifact(tmp_path):
+    build_warehouse(str(raw_tree(tmp_path)), str(tmp_path / "out"))
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["newsfm-build-summary"])))
+    latest = max(artifacts, key=lambda a: a.created)
+    assert "| related | 14 |" in latest.data and "| yaml_error | 1 |" in latest.data
+
+
+def test_missing_input_folder_fails_the_flow(tmp_path):
+    from pipelines.flows import InputError
+
+    with pytest.raises(InputError):
+        build_warehouse(str(tmp_path / "absent"), str(tmp_path / "out"))
+
+
+def test_corpus_build_accounts_for_every_file(tmp_path, corpus):
+    summary = build_warehouse(str(corpus), str(tmp_path / "out"))
+    sources = read_table(tmp_path / "out", "sources")
+    assert summary["files"] == len(sources) == sum(1 for p in corpus.rglob("*") if p.is_file())
+    assert sources["source_path"].is_unique
