@@ -53,7 +53,7 @@ def build(raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, fa
     from pipelines.flows import build_warehouse, reporting_progress  # imports Prefect: after the checks
 
     show_progress = sys.stderr.isatty() if progress is None else progress
-    with progress_bar(show_progress) as update, reporting_progress(update):
+    with ProgressBar(show_progress) as update, reporting_progress(update):
         summary = build_warehouse(str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes)
     print_summary(summary, time.perf_counter() - started)
     if fail_on_reject and summary["rejected"]:
@@ -80,7 +80,7 @@ def fail(message: str, status: int = EXIT_USAGE) -> None:
     raise SystemExit(status)
 
 
-class progress_bar:
+class ProgressBar:
     """A rich progress bar on stderr, or nothing; yields the `update(done, total)` callback."""
 
     def __init__(self, enabled: bool):

@@ -52,7 +52,7 @@ TREE = {
         publishedDateTime: 2020-01-01T11:00:00Z
         webUrl: "{B_URL}"
         provider: {{name: Site 2, domain: site2.com}}
-        topics: [Robots]
+        topics: [Robots, Quantum]
     """),
     "news/b-copy.md": news("""
         title: "Story B"
@@ -117,7 +117,7 @@ def test_topics_come_from_the_taxonomy_and_the_articles(tables):
         ("ai", "AI", None, "taxonomy"),
         ("machine-learning", "Machine Learning", "ai", "taxonomy"),
         ("robots", "Robots", None, "observed"),
-    ]
+    ]  # no "quantum": only the duplicate news/b.md names it
     assert [list(k) for k in topics["keywords"]] == [["ai"], ["ml", "deep learning"], []]
 
 

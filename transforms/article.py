@@ -6,7 +6,7 @@ The field names of the format (camelCase) are read here and nowhere else.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from transforms import fields as f
 from transforms.keys import provider_domain, url_host
@@ -59,7 +59,7 @@ class Article:
     provider: Provider | None
     topics: tuple[str, ...] = ()
     images: tuple[Image, ...] = ()
-    related: tuple[RelatedItem, ...] = field(default=())
+    related: tuple[RelatedItem, ...] = ()
 
 
 @dataclass(frozen=True)

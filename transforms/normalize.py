@@ -258,11 +258,12 @@ def combine(batches: Iterable[Batch]) -> dict[str, pd.DataFrame]:
     def winning(table: dict[str, list]) -> list[int]:
         return [i for i, path in enumerate(table["source_path"]) if path in winning_paths]
 
-    topics, topic_ids = build_topics(merged.taxonomy, merged.topic_names)
-    article_topics = dict(merged.topic_names, topic_id=topic_ids)
+    topic_names = take(merged.topic_names, winning(merged.topic_names), ("article_id", "position", "topic_name"))
+    topics, topic_ids = build_topics(merged.taxonomy, topic_names)
+    article_topics = dict(topic_names, topic_id=topic_ids)
     first_position: dict[tuple[str, str], int] = {}
-    for i in winning(article_topics):
-        first_position.setdefault((article_topics["article_id"][i], article_topics["topic_id"][i]), i)
+    for i, key in enumerate(zip(article_topics["article_id"], topic_ids)):
+        first_position.setdefault(key, i)
 
     providers, provider_images = build_providers(merged.providers, winning_paths)
     images = take(merged.images, winning(merged.images), TABLES["images"].columns)
