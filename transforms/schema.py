@@ -18,6 +18,8 @@ INT = pa.int64()
 SMALL_INT = pa.int32()
 BOOL = pa.bool_()
 TEXT_LIST = pa.list_(pa.string())
+FLOAT = pa.float64()
+DATE = pa.date32()
 
 
 class SchemaMismatch(ValueError):
@@ -162,20 +164,185 @@ WAREHOUSE = [
     ),
 ]
 
-TABLES: dict[str, Table] = {t.name: t for t in WAREHOUSE}
+# Appearances of a provider: its own articles (`articles.provider_domain`) and its items in
+# other articles' related lists (`related.provider_domain`), each counted once per row.
+APPEARANCES = "appearances (its articles plus its rows in `related`)"
+ROLLUP = "; `_rollup`: the same over the distinct articles of the topic and all its descendants"
+
+ANALYTICS = [
+    table(
+        "provider_quality",
+        "analytics",
+        "One row per provider of `providers`: volume, quality distribution and a shrunk quality rank. "
+        "Quality figures count both the provider's articles and its related appearances (see the README).",
+        ["provider_domain"],
+        col("provider_domain", TEXT, "The provider; joins `providers`.", False),
+        col("provider_name", TEXT, "`providers.provider_name`."),
+        col("n_articles", INT, "Number of `articles` with this provider.", False),
+        col("n_related", INT, "Number of `related` rows with this provider.", False),
+        col("n_scored", INT, f"Number of {APPEARANCES} that have a `quality` value.", False),
+        col("quality_mean", FLOAT, "Mean `quality` over the scored appearances; null when none."),
+        col("quality_median", FLOAT, "Median `quality` over the scored appearances."),
+        col("quality_p10", FLOAT, "10th percentile of `quality` (linear interpolation)."),
+        col("quality_p90", FLOAT, "90th percentile of `quality` (linear interpolation)."),
+        col("quality_min", FLOAT, "Lowest `quality`."),
+        col("quality_max", FLOAT, "Highest `quality`."),
+        col("quality_std", FLOAT, "Sample standard deviation (n - 1) of `quality`; null with fewer than 2 scores."),
+        col(
+            "quality_shrunk",
+            FLOAT,
+            "(n_scored × quality_mean + k × overall mean) / (n_scored + k), k = `prior_weight` (default 10), "
+            "overall mean = mean `quality` of all scored appearances of all providers; null when n_scored = 0.",
+        ),
+        col(
+            "quality_rank",
+            INT,
+            "Dense rank by `quality_shrunk`, 1 = best, among providers with n_scored ≥ `min_scored` "
+            "(default 3); null for the others.",
+        ),
+        col("share_with_image", FLOAT, f"Share of its {APPEARANCES} that have at least one image.", False),
+        col("n_topics", INT, "Distinct topics of its own articles.", False),
+        col("top_topic_id", TEXT, "Most frequent topic of its own articles (ties: smallest id); null when none."),
+        col("first_published_at", UTC_TIME, "Earliest `published_at` of its appearances."),
+        col("last_published_at", UTC_TIME, "Latest `published_at` of its appearances."),
+    ),
+    table(
+        "provider_quality_monthly",
+        "analytics",
+        "Provider × calendar month (UTC) of its appearances that have a `published_at`.",
+        ["provider_domain", "month"],
+        col("provider_domain", TEXT, "The provider.", False),
+        col("month", DATE, "First day of the month (UTC).", False),
+        col("n_items", INT, f"Number of {APPEARANCES} published that month.", False),
+        col("n_scored", INT, "Of those, the number with a `quality` value.", False),
+        col("quality_mean", FLOAT, "Mean `quality` of those; null when none is scored."),
+    ),
+    table(
+        "topic_coverage",
+        "analytics",
+        "One row per topic of `topics`: who covers it, how well, and when; with the same figures rolled up "
+        "over the taxonomy in `_rollup` columns (a parent counts each article of its descendants once).",
+        ["topic_id"],
+        col("topic_id", TEXT, "The topic; joins `topics`.", False),
+        col("topic_name", TEXT, "`topics.topic_name`.", False),
+        col("parent_topic_id", TEXT, "`topics.parent_topic_id`."),
+        col("n_articles", INT, "Articles filed under the topic (`article_topics`).", False),
+        col("share_of_articles", FLOAT, "n_articles / number of `articles`."),
+        col("n_providers", INT, "Distinct providers of those articles.", False),
+        col("top_provider_domain", TEXT, "Provider with most of those articles (ties: smallest domain)."),
+        col("quality_mean", FLOAT, "Mean `quality` of those articles; null when none is scored."),
+        col("n_related", INT, "`related` rows of those articles.", False),
+        col("first_published_at", UTC_TIME, "Earliest `published_at` of those articles."),
+        col("last_published_at", UTC_TIME, "Latest `published_at` of those articles."),
+        col("n_articles_rollup", INT, "n_articles" + ROLLUP + ".", False),
+        col("share_of_articles_rollup", FLOAT, "share_of_articles" + ROLLUP + "."),
+        col("n_providers_rollup", INT, "n_providers" + ROLLUP + ".", False),
+        col("top_provider_domain_rollup", TEXT, "top_provider_domain" + ROLLUP + "."),
+        col("quality_mean_rollup", FLOAT, "quality_mean" + ROLLUP + "."),
+        col("n_related_rollup", INT, "n_related" + ROLLUP + ".", False),
+        col("first_published_at_rollup", UTC_TIME, "first_published_at" + ROLLUP + "."),
+        col("last_published_at_rollup", UTC_TIME, "last_published_at" + ROLLUP + "."),
+    ),
+    table(
+        "topic_coverage_daily",
+        "analytics",
+        "Topic × UTC day, for days on which the topic has articles: attention, not raw volume.",
+        ["topic_id", "day"],
+        col("topic_id", TEXT, "The topic.", False),
+        col("day", DATE, "The UTC day of `articles.published_at`.", False),
+        col("n_articles", INT, "Articles of the topic published that day.", False),
+        col("n_providers", INT, "Distinct providers of those articles.", False),
+        col(
+            "share_of_day",
+            FLOAT,
+            "The topic's share of that day's attention: each article of the day that has topics gives weight 1, "
+            "split equally among its topics; the topic's weight over the number of such articles. Sums to 1 per day.",
+            False,
+        ),
+    ),
+    table(
+        "topic_provider",
+        "analytics",
+        "Topic × provider, for pairs with at least one article.",
+        ["topic_id", "provider_domain"],
+        col("topic_id", TEXT, "The topic.", False),
+        col("provider_domain", TEXT, "The provider.", False),
+        col("n_articles", INT, "Articles of the provider filed under the topic.", False),
+        col("share_of_topic", FLOAT, "n_articles / the topic's n_articles.", False),
+        col("share_of_provider", FLOAT, "n_articles / the provider's n_articles.", False),
+    ),
+    table(
+        "topic_cooccurrence",
+        "analytics",
+        "Unordered topic pairs (topic_a < topic_b) filed together on at least one article.",
+        ["topic_a", "topic_b"],
+        col("topic_a", TEXT, "The pair's smaller topic id.", False),
+        col("topic_b", TEXT, "The pair's larger topic id.", False),
+        col("n_articles", INT, "Articles filed under both.", False),
+        col("jaccard", FLOAT, "n_articles / articles filed under either.", False),
+        col("lift", FLOAT, "n_articles × number of articles / (articles of topic_a × articles of topic_b).", False),
+    ),
+    table(
+        "stories",
+        "analytics",
+        "Connected components of the graph joining each article to each of its related items "
+        "(`related.article_id` – `related.related_article_id`); an article without related items is a story of one.",
+        ["story_id"],
+        col("story_id", TEXT, "First 16 hex digits of SHA-256 of `story:` + the smallest item id of the story.", False),
+        col("n_items", INT, "Distinct items (articles and related-only items).", False),
+        col("n_providers", INT, "Distinct providers of the items.", False),
+        col("first_published_at", UTC_TIME, "Earliest `published_at` of the items."),
+        col("first_provider_domain", TEXT, "Provider of the first item (see `story_members.is_first`)."),
+        col("span_hours", FLOAT, "Hours from the first to the last item's `published_at`."),
+        col("quality_mean", FLOAT, "Mean `quality` of the items; null when none is scored."),
+        col("topic_ids", TEXT_LIST, "Distinct topics of the story's articles, sorted.", False),
+    ),
+    table(
+        "story_members",
+        "analytics",
+        "One row per item of a story. An item's attributes come from `articles` when it is an article, "
+        "else from its first `related` row (by `article_id`, `position`).",
+        ["story_id", "item_id"],
+        col("story_id", TEXT, "The story.", False),
+        col("item_id", TEXT, "`articles.article_id` or `related.related_article_id`.", False),
+        col("provider_domain", TEXT, "The item's provider."),
+        col("published_at", UTC_TIME, "The item's `published_at`."),
+        col("lag_minutes", FLOAT, "Minutes after the story's `first_published_at`; null without `published_at`."),
+        col(
+            "is_first",
+            BOOL,
+            "True for exactly one item per story with a dated item: the earliest, ties broken by smallest item_id.",
+            False,
+        ),
+    ),
+    table(
+        "provider_timeliness",
+        "analytics",
+        "One row per provider with an item in a story of at least two providers: who breaks stories first.",
+        ["provider_domain"],
+        col("provider_domain", TEXT, "The provider.", False),
+        col("n_stories", INT, "Stories with at least two providers in which it has a dated item.", False),
+        col("n_first", INT, "Of those, stories whose first item is its.", False),
+        col("first_rate", FLOAT, "n_first / n_stories.", False),
+        col("median_lag_minutes", FLOAT, "Median over those stories of its earliest item's lag_minutes.", False),
+        col("p90_lag_minutes", FLOAT, "90th percentile (linear interpolation) of the same lags.", False),
+    ),
+]
+
+TABLES: dict[str, Table] = {t.name: t for t in WAREHOUSE + ANALYTICS}
 
 _PANDAS_TYPES = {
     INT: pd.Int64Dtype(),
     SMALL_INT: pd.Int32Dtype(),
     BOOL: pd.BooleanDtype(),
     TEXT: pd.StringDtype(),
-    pa.float64(): pd.Float64Dtype(),
+    FLOAT: pd.Float64Dtype(),
 }
 
 
 def pandas_type(arrow_type: pa.DataType):
     """The pandas dtype a column of `arrow_type` gets: nullable, never object."""
-    if pa.types.is_list(arrow_type):
+    if pa.types.is_list(arrow_type) or pa.types.is_date(arrow_type):
         return pd.ArrowDtype(arrow_type)
     return _PANDAS_TYPES.get(arrow_type)
 
