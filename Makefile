@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 run: $(STAMP)
 	$(VENV)/bin/newsfm build data/raw data/out
+	$(VENV)/bin/newsfm report data/out
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest

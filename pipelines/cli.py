@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
-from pipelines.store import OutputError, prepare_output
+from pipelines.store import LAYERS, OutputError, current_snapshot, prepare_output
+from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT
 from transforms.frontmatter import DEFAULT_MAX_BYTES
-from transforms.schema import render_markdown
+from transforms.schema import TABLES, render_markdown
 
 EXIT_REJECTS, EXIT_USAGE = 1, 2
 
@@ -32,11 +33,18 @@ def main() -> None:
     type=click.IntRange(1),
     help="Larger files are rejected as too_large.",
 )
+@click.option("--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
+              help="Weight k of the all-provider mean in provider_quality.quality_shrunk.")
+@click.option("--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
+              help="Scores a provider needs to get a quality_rank.")
 @click.option("--fail-on-reject", is_flag=True, help="Exit with status 1 when any file was rejected (the output is still published).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
-def build(raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, fail_on_reject: bool, progress: bool | None, verbose: bool) -> None:
-    """Build the warehouse from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
+def build(
+    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, prior_weight: float, min_scored: int,
+    fail_on_reject: bool, progress: bool | None, verbose: bool,
+) -> None:
+    """Build the warehouse and analytics tables from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
 
     Exit status: 0 when the run completed (even with rejected files), 1 with --fail-on-reject
     and rejects, 2 when the input or output folder cannot be used.
@@ -48,16 +56,48 @@ def build(raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, fa
         prepare_output(out_dir)
     except OutputError as error:
         fail(str(error))
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    quiet_prefect(verbose)
     from pipelines.flows import build_warehouse, reporting_progress  # imports Prefect: after the checks
 
     show_progress = sys.stderr.isatty() if progress is None else progress
     with ProgressBar(show_progress) as update, reporting_progress(update):
-        summary = build_warehouse(str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes)
+        summary = build_warehouse(
+            str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
+            prior_weight=prior_weight, min_scored=min_scored,
+        )
     print_summary(summary, time.perf_counter() - started)
     if fail_on_reject and summary["rejected"]:
         raise SystemExit(EXIT_REJECTS)
+
+
+@main.command()
+@click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
+@click.option("--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
+              help="Weight k of the all-provider mean in provider_quality.quality_shrunk.")
+@click.option("--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
+              help="Scores a provider needs to get a quality_rank.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
+def analytics(out_dir: Path, prior_weight: float, min_scored: int, verbose: bool) -> None:
+    """Recompute the analytics tables of OUT_DIR (default data/out) from its published warehouse."""
+    if current_snapshot(out_dir) is None:
+        fail(f"{out_dir} has no published warehouse: run `newsfm build` first")
+    quiet_prefect(verbose)
+    from pipelines.flows import build_analytics
+
+    result = build_analytics(str(out_dir), prior_weight=prior_weight, min_scored=min_scored)
+    click.echo("rows: " + ", ".join(f"{name} {rows}" for name, rows in result["rows"].items()))
+    click.echo(f"output: {out_dir}/analytics (snapshot {result['snapshot']})")
+
+
+@main.command()
+@click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
+def report(out_dir: Path) -> None:
+    """Write OUT_DIR/report/index.html (default data/out): charts of the published tables, self-contained."""
+    if current_snapshot(out_dir) is None:
+        fail(f"{out_dir} has no published tables: run `newsfm build` first")
+    from pipelines.report import write_report  # matplotlib: only for this command
+
+    click.echo(f"wrote {write_report(out_dir)}")
 
 
 @main.command()
@@ -73,6 +113,12 @@ def docs(check: bool, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(rendered)
     click.echo(f"wrote {path}")
+
+
+def quiet_prefect(verbose: bool) -> None:
+    """Prefect's INFO lines would bury the progress bar and the summary; -v shows them."""
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> None:
@@ -115,6 +161,8 @@ def print_summary(summary: dict, seconds: float) -> None:
     )
     for reason, count in summary["rejects_by_reason"].items():
         echo(f"  rejected {reason}: {count}")
-    echo("rows: " + ", ".join(f"{name} {rows}" for name, rows in summary["rows"].items()))
-    echo(f"output: {summary['out_dir']}/warehouse (snapshot {summary['snapshot']})")
+    for layer in LAYERS:
+        rows = [f"{name} {n}" for name, n in summary["rows"].items() if TABLES[name].layer == layer]
+        echo(f"{layer} rows: " + ", ".join(rows))
+    echo(f"output: {summary['out_dir']}/{{{','.join(LAYERS)}}} (snapshot {summary['snapshot']})")
     echo(f"took {seconds:.1f} s ({summary['seconds']:.1f} s in the flow, the rest is Prefect's start-up)")

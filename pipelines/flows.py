@@ -18,10 +18,11 @@ from prefect.futures import as_completed
 from prefect.utilities.annotations import quote
 
 from pipelines.discover import batches, discover, read_batch
-from pipelines.store import prepare_output, write_and_publish
+from pipelines.report import headline_markdown
+from pipelines.store import current_snapshot, prepare_output, read_layer, write_and_publish
+from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT, analytics_tables
 from transforms.frontmatter import DEFAULT_MAX_BYTES
 from transforms.normalize import Batch, combine, normalize_batch
-from transforms.schema import TABLES
 
 DEFAULT_BATCH_SIZE = 500
 _progress: list[Callable[[int, int], None]] = []
@@ -101,14 +102,29 @@ def summary_markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def publish_layers(out: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict, carry: tuple[str, ...] = ()) -> str:
+    """Write and publish a snapshot in a materializing task: Prefect records each table as an asset."""
+    assets = [asset_key(out, layer, name) for layer, frames in layers.items() for name in frames]
+    publisher = materialize(*assets, cache_policy=NO_CACHE, persist_result=False)(write_and_publish)
+    return publisher(out, quote(layers), info, carry)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def compute_analytics(warehouse: dict[str, pd.DataFrame], prior_weight: float, min_scored: int) -> dict[str, pd.DataFrame]:
+    return analytics_tables(warehouse, prior_weight=prior_weight, min_scored=min_scored)
+
+
 @flow(name="build-warehouse")
 def build_warehouse(
     raw_dir: str = "data/raw",
     out_dir: str = "data/out",
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_file_bytes: int = DEFAULT_MAX_BYTES,
+    prior_weight: float = DEFAULT_PRIOR_WEIGHT,
+    min_scored: int = DEFAULT_MIN_SCORED,
 ) -> dict:
-    """Discover news files under `raw_dir`, build the warehouse tables, publish them under `out_dir`."""
+    """Discover news files under `raw_dir`, build the warehouse and analytics tables, publish them
+    under `out_dir` as one snapshot (so the two layers always come from the same run)."""
     started = time.perf_counter()
     raw, out = Path(raw_dir), Path(out_dir)
     if not raw.is_dir():
@@ -124,10 +140,29 @@ def build_warehouse(
         done += len(batch.sources["source_path"])
         report(done, len(paths))
     tables = combine_batches(quote(parsed))  # quote: Prefect must not walk every value looking for futures
-    assets = [asset_key(out, TABLES[name].layer, name) for name in tables]
-    # A materializing task: Prefect records each published table as an asset.
-    publisher = materialize(*assets, cache_policy=NO_CACHE, persist_result=False)(write_and_publish)
-    snapshot = publisher(out, quote({"warehouse": tables}), {"raw_dir": str(raw.resolve())})
-    summary = summarize(tables, out, snapshot, time.perf_counter() - started)
+    analytics = compute_analytics(quote(tables), prior_weight, min_scored)
+    snapshot = publish_layers(out, {"warehouse": tables, "analytics": analytics}, {"raw_dir": str(raw.resolve())})
+    summary = summarize({**tables, **analytics}, out, snapshot, time.perf_counter() - started)
     create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
+    create_markdown_artifact(headline_markdown(out), key="newsfm-headlines", description="newsfm headline figures")
     return summary
+
+
+@flow(name="build-analytics")
+def build_analytics(
+    out_dir: str = "data/out", prior_weight: float = DEFAULT_PRIOR_WEIGHT, min_scored: int = DEFAULT_MIN_SCORED
+) -> dict:
+    """Recompute the analytics tables from the published warehouse and publish them with it."""
+    out = Path(out_dir)
+    if current_snapshot(out) is None:
+        raise InputError(f"{out} has no published warehouse: run `newsfm build` first")
+    warehouse = load_warehouse(out)
+    analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
+    snapshot = publish_layers(out, {"analytics": analytics}, {}, carry=("warehouse",))
+    create_markdown_artifact(headline_markdown(out), key="newsfm-headlines", description="newsfm headline figures")
+    return {"snapshot": snapshot, "rows": {name: len(frame) for name, frame in analytics.items()}}
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def load_warehouse(out: Path) -> dict[str, pd.DataFrame]:
+    return read_layer(out, "warehouse")

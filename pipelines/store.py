@@ -2,9 +2,10 @@
 
 Layout of an output folder:
 
-    OUT/snapshots/<id>/warehouse/<table>/part-00000.parquet   one complete run each
+    OUT/snapshots/<id>/{warehouse,analytics}/<table>/part-00000.parquet   one complete run each
     OUT/current   -> snapshots/<id>                            switched by one rename
     OUT/warehouse -> current/warehouse                         what readers open
+    OUT/analytics -> current/analytics
 
 A snapshot is written under `snapshots/.staging-<id>` and renamed when complete; `current` is
 then replaced by `os.replace` of a new symlink, which POSIX makes atomic. A crash before that
@@ -30,7 +31,7 @@ import pyarrow.parquet as pq
 from transforms.schema import TABLES, conform, to_frame
 
 SNAPSHOTS, CURRENT, STAGING_PREFIX, LOCK = "snapshots", "current", ".staging-", ".newsfm.lock"
-LAYERS = ("warehouse",)
+LAYERS = ("warehouse", "analytics")
 KEEP_SNAPSHOTS = 2  # the published one and the one before it, for readers still on it
 ROW_GROUP_SIZE = 1_000_000
 LOCK_TIMEOUT_SECONDS = 600
@@ -105,15 +106,27 @@ def new_snapshot_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def write_snapshot(out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict) -> Path:
-    """Write all tables into a new, complete, not yet published snapshot folder."""
+def write_snapshot(
+    out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict, carry: tuple[str, ...] = ()
+) -> Path:
+    """Write all tables into a new, complete, not yet published snapshot folder.
+
+    Layers named in `carry` are taken unchanged from the published snapshot (hard links, or
+    copies where links are not possible), with its manifest's figures.
+    """
     snapshot_id = new_snapshot_id()
     staging = out_dir / SNAPSHOTS / f"{STAGING_PREFIX}{snapshot_id}"
+    previous = read_manifest(out_dir) if carry else {}
     rows = {}
+    for layer in carry:
+        for folder in sorted((current_snapshot(out_dir) / layer).iterdir()):
+            link_table(folder, staging / layer / folder.name)
+            rows[folder.name] = previous["rows"][folder.name]
     for layer, frames in layers.items():
         for name, frame in frames.items():
             rows[name] = write_table(staging / layer / name, name, frame)
-    manifest = {"snapshot": snapshot_id, "created_at": dt.datetime.now(dt.timezone.utc).isoformat(), "rows": rows, **info}
+    created_at = dt.datetime.now(dt.timezone.utc).isoformat()
+    manifest = {**previous, **info, "snapshot": snapshot_id, "created_at": created_at, "rows": rows}
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     fsync_path(staging / "manifest.json")
     fsync_path(staging)
@@ -123,10 +136,22 @@ def write_snapshot(out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], in
     return final
 
 
-def write_and_publish(out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict) -> str:
+def link_table(source: Path, target: Path) -> None:
+    target.mkdir(parents=True)
+    for file in sorted(source.iterdir()):
+        try:
+            os.link(file, target / file.name)
+        except OSError:
+            shutil.copy2(file, target / file.name)
+    fsync_path(target)
+
+
+def write_and_publish(
+    out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict, carry: tuple[str, ...] = ()
+) -> str:
     """Write a snapshot and publish it, holding the output lock so runs cannot interleave."""
     with output_lock(out_dir):
-        snapshot = write_snapshot(out_dir, layers, info)
+        snapshot = write_snapshot(out_dir, layers, info, carry)
         publish(out_dir, snapshot)
     return snapshot.name
 
@@ -168,7 +193,12 @@ def remove_old_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> None:
 def read_table(out_dir: Path, name: str) -> pd.DataFrame:
     """A published table as a typed pandas frame (nullable dtypes, UTC timestamps)."""
     spec = TABLES[name]
-    return to_frame(pq.read_table(out_dir / spec.layer / name, schema=spec.schema))
+    return to_frame(pq.read_table(Path(out_dir) / spec.layer / name, schema=spec.schema))
+
+
+def read_layer(out_dir: Path, layer: str) -> dict[str, pd.DataFrame]:
+    """Every published table of `layer`, as `read_table` gives them."""
+    return {name: read_table(out_dir, name) for name, spec in TABLES.items() if spec.layer == layer}
 
 
 def read_manifest(out_dir: Path) -> dict:

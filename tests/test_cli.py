@@ -23,7 +23,7 @@ from transforms.schema import render_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
-BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--fail-on-reject", "--progress", "--no-progress", "--verbose", "-v"]
+BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--prior-weight", "--min-scored", "--fail-on-reject", "--progress", "--no-progress", "--verbose", "-v"]
 
 
 @pytest.fixture
@@ -188,14 +188,16 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
     snapshot = current_snapshot(out)
     assert snapshot is not None
     summary = first.stdout.splitlines()  # stdout is the summary alone; Prefect's log stays quiet
-    assert summary[:4] == [
+    assert summary[:5] == [
         "2 files: 1 loaded (1 article), 0 duplicates, 1 rejected",
         "  rejected no_front_matter: 1",
-        "rows: sources 2, articles 1, providers 14, topics 3, article_topics 3, related 14, images 15",
-        f"output: {out}/warehouse (snapshot {snapshot.name})",
+        "warehouse rows: sources 2, articles 1, providers 14, topics 3, article_topics 3, related 14, images 15",
+        "analytics rows: provider_quality 14, provider_quality_monthly 14, topic_coverage 3, topic_coverage_daily 3, "
+        "topic_provider 3, topic_cooccurrence 3, stories 1, story_members 15, provider_timeliness 14",
+        f"output: {out}/{{warehouse,analytics}} (snapshot {snapshot.name})",
     ]
-    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[4])
-    assert len(summary) == 5
+    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[5])
+    assert len(summary) == 6
 
     sources = read_table(out, "sources")
     broken = sources[sources["source_path"] == "broken.md"].iloc[0]

@@ -8,8 +8,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.testing.utilities import prefect_test_harness
 
-from pipelines.flows import build_warehouse, reporting_progress
-from pipelines.store import read_manifest, read_table
+from pipelines.flows import build_analytics, build_warehouse, reporting_progress
+from pipelines.store import current_snapshot, read_manifest, read_table
 from tests.conftest import SEED
 from transforms.schema import TABLES
 
@@ -38,7 +38,9 @@ def test_flow_builds_publishes_and_summarizes(tmp_path):
     assert (summary["files"], summary["loaded"], summary["duplicates"], summary["rejected"]) == (2, 1, 0, 1)
     assert summary["rejects_by_reason"] == {"yaml_error": 1}
     assert summary["rows"] == {
-        "sources": 2, "articles": 1, "providers": 14, "topics": 3, "article_topics": 3, "related": 14, "images": 15
+        "sources": 2, "articles": 1, "providers": 14, "topics": 3, "article_topics": 3, "related": 14, "images": 15,
+        "provider_quality": 14, "provider_quality_monthly": 14, "topic_coverage": 3, "topic_coverage_daily": 3,
+        "topic_provider": 3, "topic_cooccurrence": 3, "stories": 1, "story_members": 15, "provider_timeliness": 14,
     }
     assert seen[0] == (0, 2) and seen[-1] == (2, 2) and len(seen) == 3  # one update per batch
     for name in TABLES:
@@ -60,6 +62,25 @@ def test_flow_leaves_a_summary_artifact(tmp_path):
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["newsfm-build-summary"])))
     latest = max(artifacts, key=lambda a: a.created)
     assert "| related | 14 |" in latest.data and "| yaml_error | 1 |" in latest.data
+    with get_client(sync_client=True) as client:
+        headlines = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["newsfm-headlines"])))
+    assert headlines, "the flow publishes the headline figures as a Markdown artifact"
+
+
+def test_analytics_flow_republishes_analytics_with_the_same_warehouse(tmp_path):
+    out = tmp_path / "out"
+    build_warehouse(str(raw_tree(tmp_path)), str(out))
+    before = {name: read_table(out, name) for name in TABLES}
+    first = current_snapshot(out)
+    result = build_analytics(str(out), min_scored=1)
+    assert current_snapshot(out) != first and result["snapshot"] == current_snapshot(out).name
+    for name, spec in TABLES.items():
+        after = read_table(out, name)
+        if spec.layer == "warehouse" or name != "provider_quality":
+            pd.testing.assert_frame_equal(after, before[name])
+    ranks = read_table(out, "provider_quality")["quality_rank"]
+    assert before["provider_quality"]["quality_rank"].isna().all() and ranks.notna().all()  # min_scored 3 → 1
+    assert (current_snapshot(out) / "warehouse" / "articles" / "part-00000.parquet").stat().st_nlink == 2  # hard link
 
 
 def test_missing_input_folder_fails_the_flow(tmp_path):

@@ -152,7 +152,7 @@ def test_batching_does_not_change_the_result(tables):
 
 def test_file_order_does_not_change_the_result(tables):
     reordered = build(dict(reversed(list(TREE.items()))))
-    for name in TABLES:
+    for name in tables:
         pd.testing.assert_frame_equal(reordered[name], tables[name])
 
 

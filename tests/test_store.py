@@ -21,6 +21,7 @@ from pipelines import store
 from pipelines.store import (
     CURRENT,
     KEEP_SNAPSHOTS,
+    LAYERS,
     SNAPSHOTS,
     OutputError,
     current_snapshot,
@@ -33,11 +34,13 @@ from pipelines.store import (
 )
 from transforms.extract import extract
 from transforms.normalize import combine, normalize_batch
-from transforms.schema import TABLES, SchemaMismatch, conform
+from transforms.analytics import analytics_tables
+from transforms.schema import TABLES, WAREHOUSE, SchemaMismatch, conform
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "data" / "raw" / "2020-06-10-amazon-suspends-police-use-of-rekognition.md"
 PART = "part-00000.parquet"
+WAREHOUSE_TABLES = [spec.name for spec in WAREHOUSE]
 
 # The seed file: one article listing 14 related items, filed under 3 topics; 13 related providers
 # besides the article's own, and 15 images (1 article image, 13 related-item images, 1 provider logo).
@@ -49,6 +52,15 @@ SEED_ROWS = {
     "article_topics": 3,
     "related": 14,
     "images": 15,
+    "provider_quality": 14,
+    "provider_quality_monthly": 14,
+    "topic_coverage": 3,
+    "topic_coverage_daily": 3,
+    "topic_provider": 3,
+    "topic_cooccurrence": 3,
+    "stories": 1,
+    "story_members": 15,
+    "provider_timeliness": 14,
 }
 
 # What DuckDB calls each Arrow type of the schemas.
@@ -59,6 +71,8 @@ DUCKDB_TYPES = {
     pa.bool_(): "BOOLEAN",
     pa.timestamp("us", tz="UTC"): "TIMESTAMP WITH TIME ZONE",
     pa.list_(pa.string()): "VARCHAR[]",
+    pa.float64(): "DOUBLE",
+    pa.date32(): "DATE",
 }
 
 TAXONOMY_AI = b"""\
@@ -69,8 +83,9 @@ keywords: [artificial intelligence, machine learning]
 
 
 def build_tables(files: dict[str, bytes]) -> dict[str, pd.DataFrame]:
-    """The warehouse frames of some files (relative path → bytes), as the flow builds them."""
-    return combine([normalize_batch([extract(path, data) for path, data in sorted(files.items())])])
+    """The warehouse and analytics frames of some files (relative path → bytes), as the flow builds them."""
+    warehouse = combine([normalize_batch([extract(path, data) for path, data in sorted(files.items())])])
+    return {**warehouse, **analytics_tables(warehouse)}
 
 
 @pytest.fixture(scope="module")
@@ -90,15 +105,19 @@ def other_tables(seed_tables) -> dict[str, pd.DataFrame]:
             "notes/broken.md": b"no front matter here\n",
         }
     )
-    for name in TABLES:  # guard: a test comparing the two runs must be able to tell them apart
+    for name in WAREHOUSE_TABLES:  # guard: a test comparing the two runs must be able to tell them apart
         assert not tables[name].equals(seed_tables[name]), name
     return tables
+
+
+def layers_of(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
+    return {layer: {name: frame for name, frame in tables.items() if TABLES[name].layer == layer} for layer in LAYERS}
 
 
 def publish_tables(out: Path, tables: dict[str, pd.DataFrame], info: dict | None = None) -> Path:
     """What the flow does with its frames: check the folder, write a snapshot, publish it."""
     prepare_output(out)
-    snapshot = write_snapshot(out, {"warehouse": tables}, info or {})
+    snapshot = write_snapshot(out, layers_of(tables), info or {})
     publish(out, snapshot)
     return snapshot
 
@@ -131,9 +150,10 @@ def published_seed(tmp_path, seed_tables) -> Path:
 def test_publish_lays_out_one_parquet_file_per_table_behind_the_current_link(published_seed):
     """Every table is OUT/warehouse/<table>/part-00000.parquet, reached via current -> snapshots/<id>."""
     out = published_seed
-    for name in TABLES:
-        assert (out / "warehouse" / name / PART).is_file(), name
-    assert sorted(p.name for p in (out / "warehouse").iterdir()) == sorted(TABLES)
+    for name, spec in TABLES.items():
+        assert (out / spec.layer / name / PART).is_file(), name
+    for layer in LAYERS:
+        assert sorted(p.name for p in (out / layer).iterdir()) == sorted(n for n, t in TABLES.items() if t.layer == layer)
 
     assert (out / CURRENT).is_symlink()
     target = Path(os.readlink(out / CURRENT))
@@ -175,7 +195,7 @@ def test_tables_read_back_exactly_as_written(tmp_path, request, which):
 @pytest.mark.parametrize("name", list(TABLES))
 def test_pandas_reads_each_table_with_the_schema_columns_and_rows(published_seed, name):
     """pandas.read_parquet of OUT/warehouse/<table> gives the schema's columns in order and all rows."""
-    df = pd.read_parquet(published_seed / "warehouse" / name)
+    df = pd.read_parquet(published_seed / TABLES[name].layer / name)
     assert list(df.columns) == TABLES[name].columns
     assert len(df) == SEED_ROWS[name]
 
@@ -184,7 +204,7 @@ def test_pandas_reads_each_table_with_the_schema_columns_and_rows(published_seed
 def test_parquet_schema_is_the_declared_schema(published_seed, name):
     """The Arrow schema stored in the file has the declared names, types, nullability and descriptions."""
     spec = TABLES[name]
-    schema = pq.read_schema(published_seed / "warehouse" / name / PART)
+    schema = pq.read_schema(published_seed / TABLES[name].layer / name / PART)
     assert schema.names == spec.columns
     assert [f.type for f in schema] == [f.type for f in spec.schema]
     assert [f.nullable for f in schema] == [f.nullable for f in spec.schema]
@@ -196,7 +216,7 @@ def test_parquet_schema_is_the_declared_schema(published_seed, name):
 def test_parquet_types_are_utc_microseconds_sized_ints_and_string_lists(published_seed):
     """Spot checks of the physical types readers depend on."""
     def field(table: str, column: str) -> pa.Field:
-        return pq.read_schema(published_seed / "warehouse" / table / PART).field(column)
+        return pq.read_schema(published_seed / TABLES[table].layer / table / PART).field(column)
 
     assert str(field("articles", "published_at").type) == "timestamp[us, tz=UTC]"
     assert str(field("related", "published_at").type) == "timestamp[us, tz=UTC]"
@@ -216,7 +236,7 @@ def test_parquet_types_are_utc_microseconds_sized_ints_and_string_lists(publishe
 def test_duckdb_reads_each_table_with_the_schema_columns_types_and_rows(published_seed, name):
     """DuckDB over OUT/warehouse/<table>/*.parquet sees the schema's columns, in order, typed, all rows."""
     spec = TABLES[name]
-    glob = f"{published_seed}/warehouse/{name}/*.parquet"
+    glob = f"{published_seed}/{TABLES[name].layer}/{name}/*.parquet"
     with duckdb.connect() as con:
         described = con.sql(f"DESCRIBE SELECT * FROM read_parquet('{glob}')").fetchall()
         [(count,)] = con.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
@@ -267,7 +287,7 @@ def test_duckdb_column_types_and_values_of_note(tmp_path, other_tables):
 @pytest.mark.parametrize("name", list(TABLES))
 def test_parquet_files_are_zstd_compressed(published_seed, name):
     """Every column chunk of every table is compressed with zstd."""
-    metadata = pq.ParquetFile(published_seed / "warehouse" / name / PART).metadata
+    metadata = pq.ParquetFile(published_seed / TABLES[name].layer / name / PART).metadata
     assert metadata.num_row_groups == 1
     assert metadata.row_group(0).column(0).compression == "ZSTD"
     group = metadata.row_group(0)
@@ -308,7 +328,7 @@ def test_the_published_snapshot_is_never_removed_even_when_oldest(published_seed
     """Newer unpublished snapshots do not push the published one out; older unpublished ones go."""
     out = published_seed
     published = current_snapshot(out)
-    newer = [write_snapshot(out, {"warehouse": other_tables}, {}) for _ in range(3)]
+    newer = [write_snapshot(out, layers_of(other_tables), {}) for _ in range(3)]
     remove_old_snapshots(out)
     assert snapshot_names(out) == sorted([published.name, newer[1].name, newer[2].name])
     assert current_snapshot(out) == published
@@ -331,7 +351,7 @@ def test_next_publish_removes_staging_and_link_leftovers(published_seed, other_t
     assert not staging.exists()
     assert not stale_link.is_symlink()
     assert [p.name for p in (out / SNAPSHOTS).iterdir() if p.name.startswith(".")] == []
-    assert sorted(p.name for p in out.iterdir()) == [CURRENT, SNAPSHOTS, "warehouse"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([CURRENT, SNAPSHOTS, *LAYERS])
     assert current_snapshot(out) == second
 
 
@@ -354,13 +374,13 @@ def test_run_failing_midway_through_writing_leaves_the_published_output_unchange
 
     monkeypatch.setattr(store, "write_table", write_then_fail)
     with pytest.raises(OSError, match="No space left"):
-        write_snapshot(out, {"warehouse": other_tables}, {})
+        write_snapshot(out, layers_of(other_tables), {})
     assert written == list(TABLES)[:3]  # the second run really wrote part of its output
 
     assert current_snapshot(out) == first
     assert_tables_equal(published_tables(out), seed_tables)
     for name in TABLES:  # what any Parquet reader sees through OUT/warehouse
-        assert len(pd.read_parquet(out / "warehouse" / name)) == SEED_ROWS[name]
+        assert len(pd.read_parquet(out / TABLES[name].layer / name)) == SEED_ROWS[name]
     staging = [p for p in (out / SNAPSHOTS).iterdir() if p.name.startswith(".staging-")]
     assert len(staging) == 1 and snapshot_names(out) == sorted([first.name, staging[0].name])
 
@@ -376,7 +396,7 @@ def test_run_interrupted_at_the_switch_leaves_the_published_output_unchanged(
     """Ctrl-C just before `current` is replaced leaves the first run published and readable."""
     out = published_seed
     first = current_snapshot(out)
-    second = write_snapshot(out, {"warehouse": other_tables}, {})
+    second = write_snapshot(out, layers_of(other_tables), {})
 
     def interrupted(source, destination):
         raise KeyboardInterrupt
