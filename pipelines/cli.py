@@ -33,6 +33,8 @@ def main() -> None:
     type=click.IntRange(1),
     help="Larger files are rejected as too_large.",
 )
+@click.option("--workers", default=os.cpu_count() or 1, show_default="the number of cores", type=click.IntRange(1),
+              help="Processes that parse batches (1: parse in this process).")
 @click.option("--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
               help="Weight k of the all-provider mean in provider_quality.quality_shrunk.")
 @click.option("--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
@@ -41,8 +43,8 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
 def build(
-    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, prior_weight: float, min_scored: int,
-    fail_on_reject: bool, progress: bool | None, verbose: bool,
+    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int, prior_weight: float,
+    min_scored: int, fail_on_reject: bool, progress: bool | None, verbose: bool,
 ) -> None:
     """Build the warehouse and analytics tables from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
 
@@ -63,7 +65,7 @@ def build(
     with ProgressBar(show_progress) as update, reporting_progress(update):
         summary = build_warehouse(
             str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
-            prior_weight=prior_weight, min_scored=min_scored,
+            prior_weight=prior_weight, min_scored=min_scored, workers=workers,
         )
     print_summary(summary, time.perf_counter() - started)
     if fail_on_reject and summary["rejected"]:
@@ -98,6 +100,18 @@ def report(out_dir: Path) -> None:
     from pipelines.report import write_report  # matplotlib: only for this command
 
     click.echo(f"wrote {write_report(out_dir)}")
+
+
+@main.command()
+@click.argument("count", type=click.IntRange(0))
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same corpus, byte for byte.")
+def generate(count: int, out_dir: Path, seed: int) -> None:
+    """Write a synthetic corpus of COUNT news files (and a topic taxonomy) into OUT_DIR."""
+    from pipelines.generate import write_corpus
+
+    written = write_corpus(count, out_dir, seed=seed)
+    click.echo(f"wrote {written} files to {out_dir}")
 
 
 @main.command()

@@ -17,12 +17,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.utilities.annotations import quote
 
-from pipelines.discover import batches, discover, read_batch
+from pipelines.discover import batches, discover
+from pipelines.parallel import parse_in_pool, worker_pool
 from pipelines.report import headline_markdown
 from pipelines.store import current_snapshot, prepare_output, read_layer, write_and_publish
 from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT, analytics_tables
 from transforms.frontmatter import DEFAULT_MAX_BYTES
-from transforms.normalize import Batch, combine, normalize_batch
+from transforms.normalize import Batch, combine
 
 DEFAULT_BATCH_SIZE = 500
 _progress: list[Callable[[int, int], None]] = []
@@ -54,7 +55,7 @@ def discover_files(raw_dir: Path) -> list[str]:
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int) -> Batch:
-    return normalize_batch(read_batch(raw_dir, paths, max_file_bytes))
+    return parse_in_pool(raw_dir, paths, max_file_bytes)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -122,6 +123,7 @@ def build_warehouse(
     max_file_bytes: int = DEFAULT_MAX_BYTES,
     prior_weight: float = DEFAULT_PRIOR_WEIGHT,
     min_scored: int = DEFAULT_MIN_SCORED,
+    workers: int = 1,
 ) -> dict:
     """Discover news files under `raw_dir`, build the warehouse and analytics tables, publish them
     under `out_dir` as one snapshot (so the two layers always come from the same run)."""
@@ -131,14 +133,15 @@ def build_warehouse(
         raise InputError(f"input folder {raw} does not exist or is not a folder")
     prepare_output(out)
     paths = discover_files(raw)
-    futures = [parse_batch.submit(raw, chunk, max_file_bytes) for chunk in batches(paths, batch_size)]
     parsed, done = [], 0
     report(0, len(paths))
-    for future in as_completed(futures):
-        batch = future.result()
-        parsed.append(batch)
-        done += len(batch.sources["source_path"])
-        report(done, len(paths))
+    with worker_pool(workers):
+        futures = [parse_batch.submit(raw, chunk, max_file_bytes) for chunk in batches(paths, batch_size)]
+        for future in as_completed(futures):
+            batch = future.result()
+            parsed.append(batch)
+            done += len(batch.sources["source_path"])
+            report(done, len(paths))
     tables = combine_batches(quote(parsed))  # quote: Prefect must not walk every value looking for futures
     analytics = compute_analytics(quote(tables), prior_weight, min_scored)
     snapshot = publish_layers(out, {"warehouse": tables, "analytics": analytics}, {"raw_dir": str(raw.resolve())})

@@ -49,9 +49,10 @@ def test_flow_builds_publishes_and_summarizes(tmp_path):
 
 
 def test_same_input_gives_the_same_rows_in_the_same_order(tmp_path):
+    """Whatever the batch size, and whether batches are parsed here or in worker processes."""
     raw = raw_tree(tmp_path)
     build_warehouse(str(raw), str(tmp_path / "one"), batch_size=1)
-    build_warehouse(str(raw), str(tmp_path / "two"), batch_size=500)
+    build_warehouse(str(raw), str(tmp_path / "two"), batch_size=500, workers=2)
     for name in TABLES:
         pd.testing.assert_frame_equal(read_table(tmp_path / "one", name), read_table(tmp_path / "two", name))
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from transforms import fastyaml
+
 DEFAULT_MAX_BYTES = 1024 * 1024
 
 REASONS = {
@@ -117,12 +119,18 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return text[opening.end() : closing.start()], text[closing.end() :].lstrip("\r\n")
 
 
-def parse_yaml(text: str, first_line: int = 1) -> Any:
+def parse_yaml(text: str, first_line: int = 1, fast: bool = True) -> Any:
     """YAML text → Python value, with errors placed at `first_line` + their line in `text`.
 
+    With `fast`, text in the plain block style of front matter is read by `fastyaml`, which
+    gives the same value; everything else, and every error, goes through `StrictLoader`.
     A stream of several documents is accepted when all but the first are empty (taxonomy files
     sometimes end in a stray `---`).
     """
+    if fast:
+        value = fastyaml.parse(text)
+        if value is not fastyaml.UNSUPPORTED:
+            return value
     loader = StrictLoader(text)
     try:
         documents = []

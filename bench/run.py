@@ -1,0 +1,489 @@
+"""Benchmark newsfm against the peers a user would reach for, as whole processes on one corpus.
+
+    python bench/run.py --sizes 20000 100000 [--seed 0] [--work /tmp/newsfm-bench]
+                        [--only naive,dlt,newsfm,newsfm-again] [--timeout 1800]
+
+For each size: generate a corpus once (`newsfm generate N DIR --seed S`), then run each tool
+as a subprocess into a fresh output folder and measure wall seconds, news files per second,
+peak RSS of the whole process tree (sampled every 50 ms, summed over the process and all its
+descendants), user+sys CPU seconds of the tree, and the tables and rows it wrote. Prints a
+Markdown table per size and writes bench/RESULTS.md (sizes not run this time are kept; with
+--only, the tools not run are kept from the previous run of the same corpus).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+import pyarrow.parquet as pq
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "RESULTS.md"
+DATA_MARKER = "bench-data"
+SAMPLE_SECONDS = 0.05
+BUSY_SHARE = 0.1  # other processes using more than this share of one core during a run disturb it
+PEERS = ("naive", "dlt")
+TOOLS = {
+    "naive": "naive notebook (python-frontmatter + pandas.json_normalize)",
+    "dlt": "dlt → Parquet on a local filesystem destination",
+    "newsfm": "`newsfm build` (full)",
+    "newsfm-again": "`newsfm build` again, nothing changed (a second full build until incremental builds land)",
+}
+PACKAGES = (
+    "newsfm", "pandas", "pyarrow", "pyyaml", "prefect", "click", "rich", "matplotlib",
+    "python-frontmatter", "dlt", "psutil",
+)
+
+
+@dataclass
+class Run:
+    tool: str
+    status: str = "ok"  # ok | failed (exit N) | timeout
+    wall_s: float = 0.0
+    files_per_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    cpu_s: float = 0.0
+    tables: dict[str, int] = field(default_factory=dict)
+    date: str = ""
+    log: str = ""
+    other_cpu_s: float = 0.0  # CPU seconds the rest of the machine used meanwhile (not the tool, not this harness)
+
+
+# ---------------------------------------------------------------------------------------------
+# the corpus
+
+
+def generator_available() -> bool:
+    return importlib.util.find_spec("pipelines.generate") is not None
+
+
+def newsfm_command() -> list[str]:
+    script = Path(sys.executable).parent / "newsfm"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from pipelines.cli import main; main()"]
+
+
+def make_corpus(size: int, seed: int, work: Path, reuse: bool, templates: Path) -> tuple[Path, dict]:
+    """Generate the corpus for `size` (or reuse it); returns its folder and a description."""
+    kind = "newsfm generate" if generator_available() else f"copies of {templates}/*.md (no generator yet)"
+    corpus = work / f"corpus-{size}-seed{seed}"
+    marker = corpus / ".bench-corpus.json"
+    wanted = {"size": size, "seed": seed, "kind": kind}
+    if reuse and marker.exists() and json.loads(marker.read_text()).get("corpus") == wanted:
+        info = json.loads(marker.read_text())
+        print(f"reusing corpus {corpus} ({info['news_files']} news files)", flush=True)
+        return corpus, info
+    shutil.rmtree(corpus, ignore_errors=True)
+    started = time.perf_counter()
+    if generator_available():
+        print(f"generating {size} files into {corpus} (seed {seed}) ...", flush=True)
+        subprocess.run([*newsfm_command(), "generate", str(size), str(corpus), "--seed", str(seed)], check=True, cwd=ROOT)
+    else:
+        print(f"WARNING: pipelines/generate.py is missing: corpus = {size} copies of {templates}/*.md", flush=True)
+        copy_templates(templates, corpus, size)
+    seconds = time.perf_counter() - started
+    files = [p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    info = {
+        "corpus": wanted,
+        "path": str(corpus),
+        "news_files": sum(1 for p in files if p.suffix == ".md"),
+        "other_files": sum(1 for p in files if p.suffix != ".md"),
+        "megabytes": round(sum(p.stat().st_size for p in files) / 1e6, 1),
+        "generate_s": round(seconds, 1),
+    }
+    marker.write_text(json.dumps(info, indent=2) + "\n")
+    print(f"corpus: {info['news_files']} news files, {info['other_files']} others, {info['megabytes']} MB, "
+          f"made in {seconds:.1f} s", flush=True)
+    return corpus, info
+
+
+def copy_templates(templates: Path, corpus: Path, size: int) -> None:
+    """Stand-in for the generator: `size` copies of the template files, each with its own webUrl."""
+    sources = sorted(templates.rglob("*.md"))
+    if not sources:
+        raise SystemExit(f"no *.md templates under {templates}")
+    texts = [p.read_text(encoding="utf-8") for p in sources]
+
+    def new_url(url: str, i: int) -> str:  # a path of its own: newsfm drops fragments when it keys URLs
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/copy-{i}"))
+
+    for i in range(size):
+        text = re.sub(r"(?m)^(webUrl:\s*[\"']?)([^\"'\n]+)", lambda m, i=i: m[1] + new_url(m[2], i), texts[i % len(texts)], count=1)
+        folder = corpus / "_news" / f"{i // 1000:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i:07d}-{sources[i % len(sources)].name}").write_text(text, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# running one tool
+
+
+def tool_command(tool: str, corpus: Path, out: Path) -> list[str]:
+    if tool == "naive":
+        return [sys.executable, str(BENCH / "naive_pipeline.py"), str(corpus), str(out)]
+    if tool == "dlt":
+        return [sys.executable, str(BENCH / "dlt_pipeline.py"), str(corpus), str(out)]
+    return [*newsfm_command(), "build", str(corpus), str(out), "--no-progress"]
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Summed RSS of a process and all its descendants (0 for those that vanish meanwhile)."""
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent not idle since boot."""
+    times = psutil.cpu_times()
+    skip = ("idle", "iowait", "steal", "guest", "guest_nice")  # guest time is already in user
+    return sum(times) - sum(getattr(times, name, 0.0) for name in skip)
+
+
+def end_group(pgid: int) -> None:
+    """End what is left of a tool's process group (the group we started it in, by its id)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.5)
+
+
+def measure(tool: str, command: list[str], env: dict, log_path: Path, timeout: float, news_files: int) -> Run:
+    """Run `command` to completion (or `timeout`), sampling the RSS of its process tree."""
+    run = Run(tool, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), log=str(log_path))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    self_before, busy_before = resource.getrusage(resource.RUSAGE_SELF), busy_cpu_seconds()
+    peak, stop = [0], threading.Event()
+    with open(log_path, "wb") as log:
+        log.write(("$ " + " ".join(command) + "\n").encode())
+        log.flush()
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
+
+        def sample() -> None:
+            try:
+                process = psutil.Process(proc.pid)
+            except psutil.Error:
+                return
+            while not stop.is_set():
+                peak[0] = max(peak[0], tree_rss(process))
+                stop.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            code = proc.wait(timeout=timeout)
+            run.wall_s = time.perf_counter() - started
+            if code != 0:
+                run.status = f"failed (exit {code})"
+        except subprocess.TimeoutExpired:
+            run.wall_s = time.perf_counter() - started
+            run.status = f"timeout ({timeout:.0f} s)"
+            end_group(proc.pid)
+            proc.wait()
+        stop.set()
+        sampler.join()
+    end_group(proc.pid)  # a worker or server the tool left behind
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    self_after, busy_after = resource.getrusage(resource.RUSAGE_SELF), busy_cpu_seconds()
+    run.cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    harness = (self_after.ru_utime - self_before.ru_utime) + (self_after.ru_stime - self_before.ru_stime)
+    run.other_cpu_s = max(0.0, busy_after - busy_before - run.cpu_s - harness)
+    run.peak_rss_mb = peak[0] / 2**20
+    run.files_per_s = news_files / run.wall_s if run.wall_s else 0.0
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# what each tool wrote
+
+
+def table_roots(tool: str, out: Path) -> list[tuple[Path, str]]:
+    """(folder, how) pairs: `files` = each Parquet file is a table, `dirs` = each sub-folder is one."""
+    if tool == "naive":
+        return [(out, "files")]
+    if tool == "dlt":
+        return [(out / "news", "dirs")]
+    return [(out / "warehouse", "dirs"), (out / "analytics", "dirs")]  # the published snapshot
+
+
+def count_tables(tool: str, out: Path) -> dict[str, int]:
+    """Rows per output table, from the Parquet footers; dlt's own `_dlt_*` tables are left out."""
+    tables: dict[str, int] = {}
+    for root, how in table_roots(tool, out):
+        if not root.is_dir():
+            continue
+        if how == "files":
+            for file in sorted(root.glob("*.parquet")):
+                tables[file.stem] = pq.ParquetFile(file).metadata.num_rows
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("_dlt")):
+            files = sorted(folder.rglob("*.parquet"))
+            if files:
+                tables[folder.name] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    return tables
+
+
+# ---------------------------------------------------------------------------------------------
+# one size, all tools
+
+
+def run_size(size: int, args: argparse.Namespace) -> dict:
+    work: Path = args.work
+    corpus, corpus_info = make_corpus(size, args.seed, work, args.reuse_corpus, args.templates)
+    news = corpus_info["news_files"]
+    outs, logs = work / f"out-{size}", work / "logs"
+    outs.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    base_env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "PYTHONUNBUFFERED": "1"}
+    prefect_home: Path | None = None
+    runs: dict[str, Run] = {}
+    for tool in args.only:
+        out = outs / ("newsfm" if tool == "newsfm-again" else tool)
+        env = dict(base_env)
+        if tool in ("newsfm", "newsfm-again"):
+            if tool == "newsfm" or prefect_home is None:
+                # a fresh Prefect home per newsfm build; "again" reuses the first build's home and
+                # output folder, as the same user rerunning it would
+                prefect_home = Path(tempfile.mkdtemp(prefix=f"prefect-{size}-", dir=work))
+            env["PREFECT_HOME"] = str(prefect_home)
+        if tool == "newsfm-again" and "newsfm" not in runs:
+            print(f"[{size}] newsfm-again: first an unmeasured build, so there is something to rebuild", flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+            subprocess.run(tool_command("newsfm", corpus, out), env=env, cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.timeout)
+        elif tool != "newsfm-again":
+            shutil.rmtree(out, ignore_errors=True)
+        print(f"[{size}] {tool} ...", end=" ", flush=True)
+        run = measure(tool, tool_command(tool, corpus, out), env, logs / f"{size}-{tool}.log", args.timeout, news)
+        if run.status == "ok":
+            run.tables = count_tables(tool, out)
+        runs[tool] = run
+        print(f"{run.status}: {run.wall_s:.1f} s, peak {run.peak_rss_mb:.0f} MB, {len(run.tables)} tables"
+              + (f" (other processes used {run.other_cpu_s:.1f} CPU s meanwhile)" if run.other_cpu_s > BUSY_SHARE * run.wall_s else ""),
+              flush=True)
+    if prefect_home is not None:
+        shutil.rmtree(prefect_home, ignore_errors=True)
+    return {"size": size, "seed": args.seed, "corpus": corpus_info, "git": git_revision(),
+            "runs": {tool: asdict(run) for tool, run in runs.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# the report
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or "unknown"
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "packages": versions,
+    }
+
+
+def git_revision() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True, check=False)
+        return head.stdout.strip() + ("+uncommitted changes" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def size_table(record: dict) -> str:
+    runs = record["runs"]
+    ok_peers = [runs[t]["wall_s"] for t in PEERS if t in runs and runs[t]["status"] == "ok"]
+    best = min(ok_peers) if ok_peers else None
+    lines = [
+        "| tool | wall s | files/s | peak RSS MB | CPU s | tables written | rows written | wall vs best peer |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for tool in TOOLS:
+        if tool not in runs:
+            continue
+        r = runs[tool]
+        ok = r["status"] == "ok"
+        ratio = f"{r['wall_s'] / best:.2f}×" if best and ok else "n/a"
+        lines.append(
+            f"| {tool}{'' if ok else ' — ' + r['status']} | {r['wall_s']:.1f} | {r['files_per_s']:.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['cpu_s']:.1f} | {len(r['tables']) if ok else '—'} | "
+            f"{sum(r['tables'].values()) if ok else '—'} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def disturbed(record: dict) -> str:
+    """A warning when other processes used the CPU while tools were measured, or ""."""
+    noisy = [
+        f"{tool} {r['other_cpu_s']:.0f} CPU s in {r['wall_s']:.0f} s"
+        for tool, r in record["runs"].items()
+        if r.get("other_cpu_s", 0.0) > BUSY_SHARE * r["wall_s"]
+    ]
+    if not noisy:
+        return ""
+    return (" **Other processes used the CPU during these runs** (" + "; ".join(noisy)
+            + "): the machine was not idle, so these numbers are disturbed.")
+
+
+def rows_detail(record: dict) -> str:
+    lines = []
+    for tool in TOOLS:
+        r = record["runs"].get(tool)
+        if r and r["tables"]:
+            lines.append(f"- {tool}: " + ", ".join(f"{name} {n:,}" for name, n in r["tables"].items()))
+    return "\n".join(lines)
+
+
+def render(data: dict) -> str:
+    m = data["machine"]
+    packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items())
+    sizes = sorted(data["sizes"].values(), key=lambda r: r["size"])
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `python bench/run.py`; what is compared and the caveats are in [README.md](README.md).",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} logical cores ({m['physical_cores']} physical)",
+        f"- RAM: {m['ram_gb']} GiB; {m['os']}; Python {m['python']}",
+        f"- packages: {packages}",
+        f"- last run: {data['date']}",
+        "",
+        "Tools: " + "; ".join(f"**{tool}** = {text}" for tool, text in TOOLS.items()) + ".",
+        "",
+        "Columns: wall-clock seconds of the whole process (start-up included); news files per second; peak",
+        "RSS of the process tree (sampled every 50 ms, summed over the process and its children);",
+        "user+sys CPU seconds of the tree; tables and rows found in the output Parquet (dlt's own",
+        "`_dlt_*` tables left out; newsfm's warehouse and analytics layers); wall time against the",
+        "faster of the two peers (naive, dlt).",
+    ]
+    for record in sizes:
+        c = record["corpus"]
+        dates = sorted({r["date"] for r in record["runs"].values()})
+        busy = disturbed(record)
+        out += [
+            "",
+            f"## {record['size']:,} files (seed {record['seed']})",
+            "",
+            (f"Corpus: {c['news_files']:,} news files + {c['other_files']:,} other files, {c['megabytes']} MB, made by "
+             f"{c['corpus']['kind']} in {c['generate_s']} s. Run {' to '.join(dates)} at commit {record['git']}.{busy}"),
+            "",
+            size_table(record),
+            "",
+            "Rows per table:",
+            "",
+            rows_detail(record),
+        ]
+    runs_sizes = " ".join(str(r["size"]) for r in sizes) or "2000"
+    out += [
+        "",
+        "## How to reproduce",
+        "",
+        f"`pip install -e '.[bench]' && python bench/run.py --sizes {runs_sizes} --seed {sizes[0]['seed'] if sizes else 0}`",
+        "",
+        f"<!-- {DATA_MARKER} {json.dumps(data, sort_keys=True)} -->",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def load_previous() -> dict:
+    if not RESULTS.exists():
+        return {"sizes": {}}
+    found = re.search(rf"<!-- {DATA_MARKER} (.*) -->", RESULTS.read_text())
+    return json.loads(found[1]) if found else {"sizes": {}}
+
+
+def merge(previous: dict, record: dict) -> dict:
+    """A rerun of a size replaces it; tools not rerun are kept if the corpus was the same."""
+    old = previous["sizes"].get(str(record["size"]))
+    if old and old["corpus"]["corpus"] == record["corpus"]["corpus"]:
+        record = {**record, "runs": {**old["runs"], **record["runs"]}}
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20000, 100000], help="corpus sizes (news files)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "newsfm-bench",
+                        help="corpora, outputs and logs go here")
+    parser.add_argument("--only", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds one tool may run (default 30 min)")
+    parser.add_argument("--reuse-corpus", action="store_true", help="reuse a corpus already generated in --work")
+    parser.add_argument("--templates", type=Path, default=ROOT / "data" / "raw",
+                        help="where the stand-in corpus is copied from when there is no generator")
+    parser.add_argument("--no-results", action="store_true", help="print the tables but leave bench/RESULTS.md alone")
+    args = parser.parse_args()
+    args.only = [t.strip() for t in args.only.split(",") if t.strip()]
+    unknown = [t for t in args.only if t not in TOOLS]
+    if unknown:
+        parser.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}")
+    args.only = [t for t in TOOLS if t in args.only]  # newsfm before newsfm-again
+    args.work = args.work.resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    data = load_previous()
+    for size in args.sizes:
+        record = run_size(size, args)
+        print(f"\n{size:,} files (seed {args.seed}):\n\n{size_table(record)}\n\n{rows_detail(record)}\n", flush=True)
+        data["sizes"][str(size)] = merge(data, record)
+        data.update(machine=machine(), date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        if not args.no_results:
+            RESULTS.write_text(render(data))  # after each size, so a later failure keeps it
+    if not args.no_results:
+        print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The fast front matter reader gives exactly what the strict PyYAML loader gives, or steps aside."""
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.discover import discover, read_batch
+from tests.conftest import SEED
+from transforms import fastyaml
+from transforms.frontmatter import decode, parse_yaml, split_front_matter
+from transforms.normalize import combine, normalize_batch
+
+
+def strict(text):
+    return parse_yaml(text, fast=False)
+
+
+def test_the_seed_is_read_by_the_fast_path_and_equals_pyyaml():
+    text, _ = split_front_matter(decode(SEED.read_bytes()))
+    value = fastyaml.parse(text)
+    assert value is not fastyaml.UNSUPPORTED
+    assert value == strict(text)
+    assert value["quality"] == "65" and value["published"] == "false" and len(value["related"]) == 14
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1 # comment",
+        "a: [1, 2]",
+        "a: {b: c}",
+        "a: &x 1\nb: *x",
+        "a: !!int 1",
+        "a: |\n  block",
+        "a: >\n  folded",
+        'a: "multi\n  line"',
+        "a: plain\n  continued",
+        "a: 1\na: 2",
+        "a:\n- compact",
+        "a:\tb",
+        'a: "tab \\t escape"',
+        "? complex\n: key",
+        '"quoted key": v',
+        "null: v",
+        "a: b: c",
+        "a: 'unclosed",
+        "- top level list",
+        "a: x\r y",
+    ],
+)
+def test_anything_outside_the_subset_is_left_to_pyyaml(text):
+    assert fastyaml.parse(text) is fastyaml.UNSUPPORTED
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a: ~\nb: null\nc:\nd: ''", {"a": None, "b": None, "c": None, "d": ""}),
+        ("a: -1\nb: 2020-06-10T22:17:00Z\nc: yes", {"a": "-1", "b": "2020-06-10T22:17:00Z", "c": "yes"}),
+        ('a: "say \\"hi\\" \\\\ o"\nb: \'it\'\'s\'', {"a": 'say "hi" \\ o', "b": "it's"}),
+        ("a: https://e.com/x#frag?q=1:2", {"a": "https://e.com/x#frag?q=1:2"}),
+        ("a:\n  - x\n  -   y: 1\n      z: 2\n", {"a": ["x", {"y": "1", "z": "2"}]}),
+        ("", None),
+    ],
+)
+def test_subset_values(text, expected):
+    assert fastyaml.parse(text) == expected == strict(text)
+
+
+keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True).filter(lambda k: k not in {"null", "Null", "NULL"})
+scalars = st.none() | st.text(max_size=12) | st.integers().map(str) | st.sampled_from(["~", "null", "yes", "-1", "a: b", "#x", "it's", 'say "x"'])
+documents = st.recursive(
+    st.dictionaries(keys, scalars, min_size=1, max_size=4),
+    lambda inner: st.dictionaries(keys, scalars | inner | st.lists(scalars | inner, min_size=1, max_size=3), min_size=1, max_size=4),
+    max_leaves=12,
+)
+
+
+class IndentedDumper(yaml.SafeDumper):
+    """Writes sequences indented under their key, as news front matter does."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+@settings(max_examples=300)
+@given(documents, st.sampled_from([None, '"', "'"]), st.sampled_from([2, 4]), st.booleans())
+def test_fast_path_equals_pyyaml_whenever_it_answers(document, style, indent, crlf):
+    text = yaml.dump(
+        document, Dumper=IndentedDumper, default_style=style, indent=indent, allow_unicode=True, sort_keys=False, width=10**6
+    )
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    fast = fastyaml.parse(text)
+    if fast is not fastyaml.UNSUPPORTED:
+        assert fast == strict(text)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list("ab:- \n\"'#~\\x1[]{}&*!|>")), max_size=60))
+def test_fast_path_never_disagrees_on_arbitrary_text(text):
+    fast = fastyaml.parse(text)
+    if fast is fastyaml.UNSUPPORTED:
+        return
+    try:
+        expected = strict(text)
+    except Exception as error:  # noqa: BLE001 - any strict failure is a disagreement
+        pytest.fail(f"fast path accepted {text!r}, strict loader failed: {error}")
+    assert fast == expected
+
+
+def tables_both_ways(root, monkeypatch):
+    paths = discover(root)
+    fast = combine([normalize_batch(read_batch(root, paths))])
+    monkeypatch.setattr(fastyaml, "parse", lambda text: fastyaml.UNSUPPORTED)
+    slow = combine([normalize_batch(read_batch(root, paths))])
+    return fast, slow
+
+
+def test_real_corpus_tables_are_identical_with_and_without_the_fast_path(corpus, monkeypatch):
+    fast, slow = tables_both_ways(corpus, monkeypatch)
+    for name in fast:
+        assert fast[name].equals(slow[name]), name
