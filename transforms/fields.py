@@ -19,6 +19,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _TRUE = frozenset({"true", "yes", "on"})
 _FALSE = frozenset({"false", "no", "off"})
 WEB_SCHEMES = frozenset({"http", "https"})
+_SPACE = re.compile(r"\s")
 
 
 def bad_value(path: str, value: Any, expected: str) -> Rejected:
@@ -112,7 +113,7 @@ def web_url(path: str, value: Any) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError:
         raise bad_value(path, value, "an http(s) URL") from None
-    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname or any(c.isspace() for c in url):
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname or _SPACE.search(url):
         raise bad_value(path, value, "an http(s) URL")
     return url
 

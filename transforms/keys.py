@@ -41,9 +41,11 @@ def canonical_url(url: str) -> str:
     if parts.username is not None:
         userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
         host = f"{userinfo}@{host}"
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_parameter(k)]
-    )
+    query = parts.query
+    if query:
+        query = urlencode(
+            [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking_parameter(k)]
+        )
     return urlunsplit((scheme, host, parts.path.rstrip("/"), query, ""))
 
 

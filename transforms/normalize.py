@@ -16,7 +16,7 @@ import pandas as pd
 
 from transforms.article import Article, Image, Provider, TopicEntry
 from transforms.extract import Extracted
-from transforms.keys import article_id, canonical_url, topic_slug
+from transforms.keys import article_id, canonical_url, short_hash, topic_slug
 from transforms.schema import TABLES, frame
 
 LOADED, DUPLICATE, REJECTED = "loaded", "duplicate", "rejected"
@@ -69,7 +69,8 @@ def add_images(batch: Batch, path: str, owner_type: str, owner_id: str, images: 
 
 
 def add_article(batch: Batch, path: str, article: Article) -> str:
-    key = article_id(article.web_url)
+    canonical = canonical_url(article.web_url)
+    key = short_hash(canonical)
     provider = article.provider
     append(
         batch.articles,
@@ -81,7 +82,7 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
         type=article.type,
         published_at=article.published_at,
         web_url=article.web_url,
-        canonical_url=canonical_url(article.web_url),
+        canonical_url=canonical,
         amp_web_url=article.amp_web_url,
         cdn_amp_web_url=article.cdn_amp_web_url,
         original_url=article.original_url,
