@@ -14,6 +14,7 @@ Markdown table per size and writes bench/RESULTS.md (sizes not run this time are
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as dt
 import importlib.metadata
 import importlib.util
@@ -41,6 +42,7 @@ ROOT = BENCH.parent
 RESULTS = BENCH / "RESULTS.md"
 DATA_MARKER = "bench-data"
 SAMPLE_SECONDS = 0.05
+PR_SET_CHILD_SUBREAPER = 36
 BUSY_SHARE = 0.1  # other processes using more than this share of one core during a run disturb it
 PEERS = ("naive", "dlt")
 TOOLS = {
@@ -66,6 +68,7 @@ class Run:
     tables: dict[str, int] = field(default_factory=dict)
     date: str = ""
     log: str = ""
+    git: str = ""  # the commit measured
     other_cpu_s: float = 0.0  # CPU seconds the rest of the machine used meanwhile (not the tool, not this harness)
 
 
@@ -86,7 +89,8 @@ def newsfm_command() -> list[str]:
 
 def make_corpus(size: int, seed: int, work: Path, reuse: bool, templates: Path) -> tuple[Path, dict]:
     """Generate the corpus for `size` (or reuse it); returns its folder and a description."""
-    kind = "newsfm generate" if generator_available() else f"copies of {templates}/*.md (no generator yet)"
+    shown = templates.relative_to(ROOT) if templates.is_relative_to(ROOT) else templates
+    kind = "newsfm generate" if generator_available() else f"copies of {shown}/*.md (no generator yet)"
     corpus = work / f"corpus-{size}-seed{seed}"
     marker = corpus / ".bench-corpus.json"
     wanted = {"size": size, "seed": seed, "kind": kind}
@@ -148,10 +152,18 @@ def tool_command(tool: str, corpus: Path, out: Path) -> list[str]:
     return [*newsfm_command(), "build", str(corpus), str(out), "--no-progress"]
 
 
-def tree_rss(process: psutil.Process) -> int:
-    """Summed RSS of a process and all its descendants (0 for those that vanish meanwhile)."""
+def become_subreaper() -> bool:
+    """Adopt the tools' orphaned descendants (Linux), so they are sampled, reaped and their CPU counted."""
     try:
-        members = [process, *process.children(recursive=True)]
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def tree_rss() -> int:
+    """Summed RSS of this harness's descendants: the tool and all its processes (0 for those that vanish)."""
+    try:
+        members = psutil.Process().children(recursive=True)
     except psutil.Error:
         return 0
     total = 0
@@ -161,6 +173,22 @@ def tree_rss(process: psutil.Process) -> int:
         except psutil.Error:
             pass
     return total
+
+
+def reap_adopted(keep: int | None = None) -> None:
+    """Reap the adopted orphans that have exited (their CPU time then counts in RUSAGE_CHILDREN)."""
+    try:
+        children = psutil.Process().children()
+    except psutil.Error:
+        return
+    for child in children:
+        if child.pid == keep:
+            continue  # the tool itself: subprocess reaps it
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                os.waitpid(child.pid, os.WNOHANG)
+        except (psutil.Error, ChildProcessError):
+            pass
 
 
 def busy_cpu_seconds() -> float:
@@ -173,16 +201,26 @@ def busy_cpu_seconds() -> float:
 def end_group(pgid: int) -> None:
     """End what is left of a tool's process group (the group we started it in, by its id)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
+        reap_adopted()
         try:
             os.killpg(pgid, sig)
         except (ProcessLookupError, PermissionError):
             return
-        time.sleep(0.5)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            reap_adopted()
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
 
 def measure(tool: str, command: list[str], env: dict, log_path: Path, timeout: float, news_files: int) -> Run:
     """Run `command` to completion (or `timeout`), sampling the RSS of its process tree."""
-    run = Run(tool, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), log=str(log_path))
+    run = Run(tool, date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), log=str(log_path),
+              git=git_revision())
+    reap_adopted()  # leftovers of earlier commands must not count for this one
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     self_before, busy_before = resource.getrusage(resource.RUSAGE_SELF), busy_cpu_seconds()
     peak, stop = [0], threading.Event()
@@ -193,12 +231,9 @@ def measure(tool: str, command: list[str], env: dict, log_path: Path, timeout: f
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
 
         def sample() -> None:
-            try:
-                process = psutil.Process(proc.pid)
-            except psutil.Error:
-                return
             while not stop.is_set():
-                peak[0] = max(peak[0], tree_rss(process))
+                peak[0] = max(peak[0], tree_rss())
+                reap_adopted(keep=proc.pid)
                 stop.wait(SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -282,8 +317,14 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
         if tool == "newsfm-again" and "newsfm" not in runs:
             print(f"[{size}] newsfm-again: first an unmeasured build, so there is something to rebuild", flush=True)
             shutil.rmtree(out, ignore_errors=True)
-            subprocess.run(tool_command("newsfm", corpus, out), env=env, cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.timeout)
+            setup = subprocess.Popen(tool_command("newsfm", corpus, out), env=env, cwd=ROOT, start_new_session=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                setup.wait(timeout=args.timeout)
+            finally:
+                end_group(setup.pid)
+            if setup.returncode != 0:
+                raise SystemExit(f"the unmeasured newsfm build before newsfm-again failed (exit {setup.returncode})")
         elif tool != "newsfm-again":
             shutil.rmtree(out, ignore_errors=True)
         print(f"[{size}] {tool} ...", end=" ", flush=True)
@@ -296,7 +337,7 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
               flush=True)
     if prefect_home is not None:
         shutil.rmtree(prefect_home, ignore_errors=True)
-    return {"size": size, "seed": args.seed, "corpus": corpus_info, "git": git_revision(),
+    return {"size": size, "seed": args.seed, "corpus": corpus_info,
             "runs": {tool: asdict(run) for tool, run in runs.items()}}
 
 
@@ -356,7 +397,7 @@ def size_table(record: dict) -> str:
         lines.append(
             f"| {tool}{'' if ok else ' — ' + r['status']} | {r['wall_s']:.1f} | {r['files_per_s']:.0f} | "
             f"{r['peak_rss_mb']:.0f} | {r['cpu_s']:.1f} | {len(r['tables']) if ok else '—'} | "
-            f"{sum(r['tables'].values()) if ok else '—'} | {ratio} |"
+            f"{format(sum(r['tables'].values()), ',') if ok else '—'} | {ratio} |"
         )
     return "\n".join(lines)
 
@@ -410,13 +451,14 @@ def render(data: dict) -> str:
     for record in sizes:
         c = record["corpus"]
         dates = sorted({r["date"] for r in record["runs"].values()})
+        commits = ", ".join(sorted({r.get("git", "unknown") for r in record["runs"].values()}))
         busy = disturbed(record)
         out += [
             "",
             f"## {record['size']:,} files (seed {record['seed']})",
             "",
             (f"Corpus: {c['news_files']:,} news files + {c['other_files']:,} other files, {c['megabytes']} MB, made by "
-             f"{c['corpus']['kind']} in {c['generate_s']} s. Run {' to '.join(dates)} at commit {record['git']}.{busy}"),
+             f"{c['corpus']['kind']} in {c['generate_s']} s. Run {' to '.join(dates)} at commit {commits}.{busy}"),
             "",
             size_table(record),
             "",
@@ -431,7 +473,7 @@ def render(data: dict) -> str:
         "",
         f"`pip install -e '.[bench]' && python bench/run.py --sizes {runs_sizes} --seed {sizes[0]['seed'] if sizes else 0}`",
         "",
-        f"<!-- {DATA_MARKER} {json.dumps(data, sort_keys=True)} -->",
+        f"<!-- {DATA_MARKER} {json.dumps(data)} -->",
         "",
     ]
     return "\n".join(out)
@@ -472,6 +514,8 @@ def main() -> None:
     args.only = [t for t in TOOLS if t in args.only]  # newsfm before newsfm-again
     args.work = args.work.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
+    if not become_subreaper():
+        print("note: cannot adopt orphaned processes here: a tool's processes that outlive it are not measured")
 
     data = load_previous()
     for size in args.sizes:
