@@ -122,3 +122,13 @@ def test_real_corpus_tables_are_identical_with_and_without_the_fast_path(corpus,
     fast, slow = tables_both_ways(corpus, monkeypatch)
     for name in fast:
         assert fast[name].equals(slow[name]), name
+
+
+def test_generated_corpus_tables_are_identical_with_and_without_the_fast_path(tmp_path, monkeypatch):
+    from pipelines.generate import write_corpus
+
+    write_corpus(1500, tmp_path, seed=7)
+    fast, slow = tables_both_ways(tmp_path, monkeypatch)
+    assert len(fast["articles"]) > 1400
+    for name in fast:
+        assert fast[name].equals(slow[name]), name
