@@ -35,6 +35,8 @@ def main() -> None:
 )
 @click.option("--workers", default=os.cpu_count() or 1, show_default="the number of cores", type=click.IntRange(1),
               help="Processes that parse batches (1: parse in this process).")
+@click.option("--dask-address", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
+              help="Run the batch tasks on this Dask cluster (also DASK_SCHEDULER_ADDRESS); needs newsfm[dask].")
 @click.option("--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
               help="Weight k of the all-provider mean in provider_quality.quality_shrunk.")
 @click.option("--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
@@ -43,8 +45,8 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
 def build(
-    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int, prior_weight: float,
-    min_scored: int, fail_on_reject: bool, progress: bool | None, verbose: bool,
+    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int, dask_address: str | None,
+    prior_weight: float, min_scored: int, fail_on_reject: bool, progress: bool | None, verbose: bool,
 ) -> None:
     """Build the warehouse and analytics tables from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
 
@@ -59,11 +61,15 @@ def build(
     except OutputError as error:
         fail(str(error))
     quiet_prefect(verbose)
-    from pipelines.flows import build_warehouse, reporting_progress  # imports Prefect: after the checks
+    from pipelines.flows import build_warehouse, on_dask, reporting_progress  # imports Prefect: after the checks
+
+    flow = build_warehouse
+    if dask_address:
+        flow, workers = on_dask(build_warehouse, dask_address), 1  # the cluster's workers parse
 
     show_progress = sys.stderr.isatty() if progress is None else progress
     with ProgressBar(show_progress) as update, reporting_progress(update):
-        summary = build_warehouse(
+        summary = flow(
             str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
             prior_weight=prior_weight, min_scored=min_scored, workers=workers,
         )

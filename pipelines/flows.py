@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pandas as pd
-from prefect import flow, task
+from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.assets import materialize
 from prefect.cache_policies import NO_CACHE
@@ -41,6 +41,18 @@ def reporting_progress(callback: Callable[[int, int], None]) -> Iterator[None]:
         yield
     finally:
         _progress.remove(callback)
+
+
+def on_dask(flow_: Flow, address: str) -> Flow:
+    """The flow with its batch tasks run on the Dask cluster at `address` (prefect-dask).
+
+    Workers read the input folder by the same path, so it must be on storage they all reach.
+    Each worker's Prefect client reports to PREFECT_API_URL: point it at a Prefect server
+    (without one, each worker process starts a temporary server of its own).
+    """
+    from prefect_dask import DaskTaskRunner  # the optional `dask` extra
+
+    return flow_.with_options(task_runner=DaskTaskRunner(address=address))
 
 
 def report(done: int, total: int) -> None:

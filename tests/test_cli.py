@@ -23,7 +23,7 @@ from transforms.schema import render_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
-BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--prior-weight", "--min-scored", "--fail-on-reject", "--progress", "--no-progress", "--verbose", "-v"]
+BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--dask-address", "--prior-weight", "--min-scored", "--fail-on-reject", "--progress", "--no-progress", "--verbose", "-v"]
 
 
 @pytest.fixture

@@ -1,0 +1,35 @@
+"""Batch tasks on a Dask cluster (prefect-dask) give exactly the tables of a local run."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from pipelines.flows import build_warehouse, on_dask
+from pipelines.store import read_table
+from tests.conftest import SEED
+from transforms.schema import TABLES
+
+distributed = pytest.importorskip("distributed", reason="needs the dask extra: pip install -e '.[dask]'")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
+
+
+def test_dask_cluster_run_equals_local_run(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(4):
+        shutil.copy(SEED, raw / f"{i}.md")
+    (raw / "5.md").write_bytes(SEED.read_bytes().replace(b"businessinsider.com/", b"businessinsider.com/other-"))
+    (raw / "bad.md").write_text("no front matter\n")
+    build_warehouse(str(raw), str(tmp_path / "local"), batch_size=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        on_dask(build_warehouse, cluster.scheduler_address)(str(raw), str(tmp_path / "dask"), batch_size=2)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(read_table(tmp_path / "dask", name), read_table(tmp_path / "local", name))
