@@ -12,6 +12,15 @@ SEED = next((REPO / "data" / "raw").glob("*.md"))
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
+@pytest.fixture(scope="module")
+def prefect_harness():
+    """Flows in the module run against a temporary Prefect database (Prefect's test harness)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.testing.utilities import prefect_test_harness
 
 from pipelines.flows import build_analytics, build_warehouse, reporting_progress
 from pipelines.store import current_snapshot, read_manifest, read_table
@@ -14,10 +13,7 @@ from tests.conftest import SEED
 from transforms.schema import TABLES
 
 
-@pytest.fixture(scope="module", autouse=True)
-def prefect_harness():
-    with prefect_test_harness():
-        yield
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def raw_tree(tmp_path):
