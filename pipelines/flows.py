@@ -147,8 +147,9 @@ def build_warehouse(
     paths = discover_files(raw)
     parsed, done = [], 0
     report(0, len(paths))
-    with worker_pool(workers):
-        futures = [parse_batch.submit(raw, chunk, max_file_bytes) for chunk in batches(paths, batch_size)]
+    chunks = list(batches(paths, batch_size))
+    with worker_pool(min(workers, len(chunks))):  # a process per batch at most: one file needs none
+        futures = [parse_batch.submit(raw, chunk, max_file_bytes) for chunk in chunks]
         for future in as_completed(futures):
             batch = future.result()
             parsed.append(batch)
