@@ -16,6 +16,16 @@ from transforms.schema import TABLES, render_markdown
 
 EXIT_REJECTS, EXIT_USAGE = 1, 2
 
+# Options shared by `build` and `analytics`.
+prior_weight_option = click.option(
+    "--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
+    help="Weight k of the all-provider mean in provider_quality.quality_shrunk.",
+)
+min_scored_option = click.option(
+    "--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
+    help="Scores a provider needs to get a quality_rank.",
+)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
@@ -37,10 +47,8 @@ def main() -> None:
               help="Processes that parse batches (1: parse in this process).")
 @click.option("--dask-address", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
               help="Run the batch tasks on this Dask cluster (also DASK_SCHEDULER_ADDRESS); needs newsfm[dask].")
-@click.option("--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
-              help="Weight k of the all-provider mean in provider_quality.quality_shrunk.")
-@click.option("--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
-              help="Scores a provider needs to get a quality_rank.")
+@prior_weight_option
+@min_scored_option
 @click.option("--fail-on-reject", is_flag=True, help="Exit with status 1 when any file was rejected (the output is still published).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
@@ -80,10 +88,8 @@ def build(
 
 @main.command()
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
-@click.option("--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
-              help="Weight k of the all-provider mean in provider_quality.quality_shrunk.")
-@click.option("--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
-              help="Scores a provider needs to get a quality_rank.")
+@prior_weight_option
+@min_scored_option
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
 def analytics(out_dir: Path, prior_weight: float, min_scored: int, verbose: bool) -> None:
     """Recompute the analytics tables of OUT_DIR (default data/out) from its published warehouse."""

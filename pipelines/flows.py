@@ -19,9 +19,9 @@ from prefect.utilities.annotations import quote
 
 from pipelines.discover import batches, discover
 from pipelines.parallel import parse_in_pool, worker_pool
-from pipelines.report import headline_markdown
 from pipelines.store import current_snapshot, prepare_output, read_layer, write_and_publish
 from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT, analytics_tables
+from transforms.analytics.headlines import headlines_markdown
 from transforms.frontmatter import DEFAULT_MAX_BYTES
 from transforms.normalize import Batch, combine
 
@@ -160,7 +160,7 @@ def build_warehouse(
     snapshot = publish_layers(out, {"warehouse": tables, "analytics": analytics}, {"raw_dir": str(raw.resolve())})
     summary = summarize({**tables, **analytics}, out, snapshot, time.perf_counter() - started)
     create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
-    create_markdown_artifact(headline_markdown(out), key="newsfm-headlines", description="newsfm headline figures")
+    publish_headlines(snapshot, {**tables, **analytics})
     return summary
 
 
@@ -175,8 +175,13 @@ def build_analytics(
     warehouse = load_warehouse(out)
     analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
     snapshot = publish_layers(out, {"analytics": analytics}, {}, carry=("warehouse",))
-    create_markdown_artifact(headline_markdown(out), key="newsfm-headlines", description="newsfm headline figures")
+    publish_headlines(snapshot, {**warehouse, **analytics})
     return {"snapshot": snapshot, "rows": {name: len(frame) for name, frame in analytics.items()}}
+
+
+def publish_headlines(snapshot: str, tables: dict[str, pd.DataFrame]) -> None:
+    markdown = headlines_markdown(snapshot, tables)
+    create_markdown_artifact(markdown, key="newsfm-headlines", description="newsfm headline figures")
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from pipelines.store import SNAPSHOTS, read_manifest, read_table
+from transforms.analytics.headlines import headline, headlines_markdown, provider_names, ranked_providers
 
 REPORT_DIR, REPORT_FILE = "report", "index.html"
 USED = (
@@ -80,13 +81,6 @@ def load(out_dir: Path) -> tuple[dict, Tables]:
     return manifest, {name: read_table(snapshot, name) for name in USED}
 
 
-def provider_names(tables: Tables) -> dict[str, str]:
-    """provider_domain → display name (the provider's name, else its domain)."""
-    providers = tables["providers"]
-    names = providers["provider_name"].fillna(providers["provider_domain"])
-    return dict(zip(providers["provider_domain"], names))
-
-
 def topic_names(tables: Tables) -> dict[str, str]:
     """topic_id → topic name."""
     return dict(zip(tables["topics"]["topic_id"], tables["topics"]["topic_name"]))
@@ -102,51 +96,10 @@ def largest(frame: pd.DataFrame, column: str, count: int) -> pd.Index:
     return totals.sort_values(ascending=False, kind="stable").index[:count]
 
 
-def ranked_providers(tables: Tables) -> pd.DataFrame:
-    """Providers with a quality rank, best first (ties: more scored appearances, then domain)."""
-    quality = tables["provider_quality"]
-    ranked = quality[quality["quality_rank"].notna()]
-    return ranked.sort_values(["quality_rank", "n_scored", "provider_domain"], ascending=[True, False, True])
-
-
-def headline(tables: Tables) -> dict[str, str]:
-    """The headline figures, label → formatted value."""
-    status = tables["sources"]["status"]
-    stories = tables["stories"]
-    ranked = ranked_providers(tables)
-    coverage = tables["topic_coverage"].sort_values(["n_articles", "topic_id"], ascending=[False, True])
-    best = "—"
-    if not ranked.empty:
-        top = ranked.iloc[0]
-        best = f"{provider_names(tables).get(top.provider_domain, top.provider_domain)} ({top.quality_shrunk:.1f})"
-    covered = "—"
-    if not coverage.empty and coverage.iloc[0].n_articles > 0:
-        n = coverage.iloc[0].n_articles
-        covered = f"{coverage.iloc[0].topic_name} ({n:,} article{'s' if n > 1 else ''})"
-    return {
-        "files": f"{len(status):,}",
-        "loaded articles": f"{len(tables['articles']):,}",
-        "duplicates": f"{(status == 'duplicate').sum():,}",
-        "rejects": f"{(status == 'rejected').sum():,}",
-        "providers": f"{len(tables['providers']):,}",
-        "topics": f"{len(tables['topics']):,}",
-        "stories": f"{len(stories):,}",
-        "multi-provider stories": f"{(stories['n_providers'] >= 2).sum():,}",
-        "best-ranked provider": best,
-        "most-covered topic": covered,
-    }
-
-
-def escape_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def headline_markdown(out_dir: Path) -> str:
-    """The headline figures of the published snapshot as a Markdown table (for a Prefect artifact)."""
+    """The headline figures of the published snapshot as a Markdown table."""
     manifest, tables = load(out_dir)
-    lines = [f"### newsfm headlines (snapshot `{manifest['snapshot']}`)", "", "| figure | value |", "| --- | --- |"]
-    lines += [f"| {label} | {escape_cell(value)} |" for label, value in headline(tables).items()]
-    return "\n".join(lines) + "\n"
+    return headlines_markdown(manifest["snapshot"], tables)
 
 
 # Charts: each takes the tables and returns a Figure, or None when there is nothing to draw.
