@@ -19,13 +19,17 @@ from prefect.utilities.annotations import quote
 
 from pipelines.discover import batches, discover
 from pipelines.parallel import parse_in_pool, worker_pool
-from pipelines.store import current_snapshot, prepare_output, read_layer, write_and_publish
-from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT, analytics_tables
+from pipelines.parts import loader, remove_parts_except
+from pipelines.store import (
+    SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
+)
+from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT, INPUT_COLUMNS, analytics_tables, input_frame
 from transforms.analytics.headlines import headlines_markdown
+from transforms.combine import combine_parts
 from transforms.frontmatter import DEFAULT_MAX_BYTES
-from transforms.normalize import Batch, combine
+from transforms.schema import TABLES
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 2000
 _progress: list[Callable[[int, int], None]] = []
 
 
@@ -66,13 +70,21 @@ def discover_files(raw_dir: Path) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int) -> Batch:
-    return parse_in_pool(raw_dir, paths, max_file_bytes)
+def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: Path) -> str:
+    return parse_in_pool(raw_dir, paths, max_file_bytes, out_dir)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def combine_batches(parsed: list[Batch]) -> dict[str, pd.DataFrame]:
-    return combine(parsed)
+def write_warehouse(out: Path, snapshot: SnapshotWriter, part_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """Combine the parts table by table, writing each into the snapshot as soon as it is built.
+
+    Returns only what analytics read (`INPUT_COLUMNS`), so the corpus' text is never all in memory.
+    """
+    inputs = {}
+    for name, table in combine_parts(loader(out, part_ids)):
+        snapshot.write_arrow("warehouse", name, table)
+        inputs[name] = input_frame(name, table)
+    return {name: inputs[name] for name in TABLES if name in inputs}
 
 
 def asset_key(out_dir: Path, layer: str, name: str) -> str:
@@ -115,11 +127,19 @@ def summary_markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def publish_layers(out: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict, carry: tuple[str, ...] = ()) -> str:
-    """Write and publish a snapshot in a materializing task: Prefect records each table as an asset."""
-    assets = [asset_key(out, layer, name) for layer, frames in layers.items() for name in frames]
+def publish_snapshot(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
+    """Write the analytics into the snapshot and publish it, in a materializing task: Prefect
+    records every table of the snapshot as an asset."""
+    assets = [asset_key(out, spec.layer, name) for name, spec in TABLES.items()]
+
+    def write_and_publish(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
+        for name, frame in analytics.items():
+            snapshot.write_frame("analytics", name, frame)
+        publish(out, snapshot.complete(info))
+        return snapshot.id
+
     publisher = materialize(*assets, cache_policy=NO_CACHE, persist_result=False)(write_and_publish)
-    return publisher(out, quote(layers), info, carry)
+    return publisher(out, quote(snapshot), quote(analytics), info)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -144,24 +164,33 @@ def build_warehouse(
     if not raw.is_dir():
         raise InputError(f"input folder {raw} does not exist or is not a folder")
     prepare_output(out)
-    paths = discover_files(raw)
-    parsed, done = [], 0
-    report(0, len(paths))
-    chunks = list(batches(paths, batch_size))
-    with worker_pool(min(workers, len(chunks))):  # a process per batch at most: one file needs none
-        futures = [parse_batch.submit(raw, chunk, max_file_bytes) for chunk in chunks]
-        for future in as_completed(futures):
-            batch = future.result()
-            parsed.append(batch)
-            done += len(batch.sources["source_path"])
-            report(done, len(paths))
-    tables = combine_batches(quote(parsed))  # quote: Prefect must not walk every value looking for futures
-    analytics = compute_analytics(quote(tables), prior_weight, min_scored)
-    snapshot = publish_layers(out, {"warehouse": tables, "analytics": analytics}, {"raw_dir": str(raw.resolve())})
-    summary = summarize({**tables, **analytics}, out, snapshot, time.perf_counter() - started)
+    with output_lock(out):
+        paths = discover_files(raw)
+        remove_parts_except(out, keep=())
+        part_ids = parse_all(raw, out, paths, batch_size, max_file_bytes, workers)
+        snapshot = SnapshotWriter(out)
+        warehouse = write_warehouse(out, quote(snapshot), part_ids)
+        analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
+        publish_snapshot(out, snapshot, analytics, {"raw_dir": str(raw.resolve())})
+    summary = summarize({**warehouse, **analytics}, out, snapshot.id, time.perf_counter() - started)
     create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
-    publish_headlines(snapshot, {**tables, **analytics})
+    publish_headlines(snapshot.id, {**warehouse, **analytics})
     return summary
+
+
+def parse_all(raw: Path, out: Path, paths: list[str], batch_size: int, max_file_bytes: int, workers: int) -> list[str]:
+    """Parse `paths` in batch task runs (in `workers` processes); returns the part ids in path order."""
+    chunks = list(batches(paths, batch_size))
+    done = 0
+    report(done, len(paths))
+    with worker_pool(min(workers, len(chunks))):  # a process per batch at most: one file needs none
+        futures = [parse_batch.submit(raw, chunk, max_file_bytes, out) for chunk in chunks]
+        sizes = {future.task_run_id: len(chunk) for future, chunk in zip(futures, chunks)}
+        for future in as_completed(futures):
+            future.result()
+            done += sizes[future.task_run_id]
+            report(done, len(paths))
+    return [future.result() for future in futures]
 
 
 @flow(name="build-analytics")
@@ -172,11 +201,15 @@ def build_analytics(
     out = Path(out_dir)
     if current_snapshot(out) is None:
         raise InputError(f"{out} has no published warehouse: run `newsfm build` first")
-    warehouse = load_warehouse(out)
-    analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
-    snapshot = publish_layers(out, {"analytics": analytics}, {}, carry=("warehouse",))
-    publish_headlines(snapshot, {**warehouse, **analytics})
-    return {"snapshot": snapshot, "rows": {name: len(frame) for name, frame in analytics.items()}}
+    with output_lock(out):
+        warehouse = load_warehouse(out)
+        analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
+        snapshot = SnapshotWriter(out)
+        snapshot.carry("warehouse")
+        info = {key: value for key, value in read_manifest(out).items() if key == "raw_dir"}
+        publish_snapshot(out, snapshot, analytics, info)
+    publish_headlines(snapshot.id, {**warehouse, **analytics})
+    return {"snapshot": snapshot.id, "rows": {name: len(frame) for name, frame in analytics.items()}}
 
 
 def publish_headlines(snapshot: str, tables: dict[str, pd.DataFrame]) -> None:
@@ -186,4 +219,5 @@ def publish_headlines(snapshot: str, tables: dict[str, pd.DataFrame]) -> None:
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def load_warehouse(out: Path) -> dict[str, pd.DataFrame]:
-    return read_layer(out, "warehouse")
+    """The published warehouse columns that analytics read."""
+    return {name: read_table(out, name, INPUT_COLUMNS.get(name)) for name, spec in TABLES.items() if spec.layer == "warehouse"}

@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import Iterator
 
 from pipelines.discover import read_batch
-from transforms.normalize import Batch, normalize_batch
+from pipelines.parts import write_part
+from transforms.normalize import normalize_batch
 
 _pool: list[Executor] = []
 
 
-def parse_files(raw_dir: Path, paths: list[str], max_file_bytes: int) -> Batch:
-    """Read and normalize one batch of files (in the calling process)."""
-    return normalize_batch(read_batch(raw_dir, paths, max_file_bytes))
+def parse_files(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: Path) -> str:
+    """Read and normalize one batch of files and write it as a part of `out_dir`; returns its id.
+
+    Only the id travels back: the rows go through the disk as Arrow, never through pickling.
+    """
+    return write_part(out_dir, normalize_batch(read_batch(raw_dir, paths, max_file_bytes)).parts())
 
 
 @contextmanager
@@ -45,8 +49,8 @@ def worker_pool(workers: int) -> Iterator[None]:
             _pool.remove(pool)
 
 
-def parse_in_pool(raw_dir: Path, paths: list[str], max_file_bytes: int) -> Batch:
+def parse_in_pool(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: Path) -> str:
     """parse_files in a worker process when a pool is open, else here."""
     if not _pool:
-        return parse_files(raw_dir, paths, max_file_bytes)
-    return _pool[-1].submit(parse_files, raw_dir, paths, max_file_bytes).result()
+        return parse_files(raw_dir, paths, max_file_bytes, out_dir)
+    return _pool[-1].submit(parse_files, raw_dir, paths, max_file_bytes, out_dir).result()

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.schema import TABLES, conform, to_frame
+from transforms.schema import TABLES, SchemaMismatch, conform, to_frame
 
 SNAPSHOTS, CURRENT, STAGING_PREFIX, LOCK = "snapshots", "current", ".staging-", ".newsfm.lock"
 LAYERS = ("warehouse", "analytics")
@@ -89,16 +90,20 @@ def fsync_path(path: Path) -> None:
         os.close(descriptor)
 
 
-def write_table(folder: Path, name: str, frame: pd.DataFrame) -> int:
-    """Write one table as a Parquet dataset folder; returns its row count."""
-    arrow = conform(name, frame)
+def write_arrow(folder: Path, table: pa.Table) -> int:
+    """Write one table as a Parquet dataset folder of one file; returns its row count."""
     folder.mkdir(parents=True)
     with open(folder / "part-00000.parquet", "wb") as handle:
-        pq.write_table(arrow, handle, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        pq.write_table(table, handle, compression="zstd", row_group_size=ROW_GROUP_SIZE)
         handle.flush()
         os.fsync(handle.fileno())
     fsync_path(folder)
-    return arrow.num_rows
+    return table.num_rows
+
+
+def write_table(folder: Path, name: str, frame: pd.DataFrame) -> int:
+    """Write one frame, checked against its table's schema."""
+    return write_arrow(folder, conform(name, frame))
 
 
 def new_snapshot_id() -> str:
@@ -106,34 +111,64 @@ def new_snapshot_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
 
 
+class SnapshotWriter:
+    """A new snapshot, written table by table under `snapshots/.staging-<id>`, then completed.
+
+    Until `complete` renames it, readers cannot see it and the next publish removes it.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir, self.id = out_dir, new_snapshot_id()
+        self.staging = out_dir / SNAPSHOTS / f"{STAGING_PREFIX}{self.id}"
+        self.rows: dict[str, int] = {}
+        self.staging.mkdir(parents=True)
+
+    def write_arrow(self, layer: str, name: str, table: pa.Table) -> None:
+        """Write a table already typed by its schema (as `transforms.combine` makes them)."""
+        if table.schema != TABLES[name].schema:
+            raise SchemaMismatch(f"{name}: schema {table.schema} differs from the table's")
+        self.rows[name] = write_arrow(self.staging / layer / name, table)
+
+    def write_frame(self, layer: str, name: str, frame: pd.DataFrame) -> None:
+        self.rows[name] = write_table(self.staging / layer / name, name, frame)
+
+    def carry(self, layer: str) -> None:
+        """Take `layer` unchanged from the published snapshot (hard links, or copies)."""
+        previous = read_manifest(self.out_dir)
+        for folder in sorted((current_snapshot(self.out_dir) / layer).iterdir()):
+            link_table(folder, self.staging / layer / folder.name)
+            self.rows[folder.name] = previous["rows"][folder.name]
+
+    def complete(self, info: dict) -> Path:
+        """Write the manifest and rename the staging folder into a complete snapshot."""
+        created_at = dt.datetime.now(dt.timezone.utc).isoformat()
+        rows = {name: self.rows[name] for name in TABLES if name in self.rows}
+        manifest = {**info, "snapshot": self.id, "created_at": created_at, "rows": rows}
+        (self.staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        fsync_path(self.staging / "manifest.json")
+        fsync_path(self.staging)
+        final = self.out_dir / SNAPSHOTS / self.id
+        os.rename(self.staging, final)
+        fsync_path(self.out_dir / SNAPSHOTS)
+        return final
+
+
 def write_snapshot(
     out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict, carry: tuple[str, ...] = ()
 ) -> Path:
     """Write all tables into a new, complete, not yet published snapshot folder.
 
-    Layers named in `carry` are taken unchanged from the published snapshot (hard links, or
-    copies where links are not possible), with its manifest's figures.
+    Layers named in `carry` are taken unchanged from the published snapshot, with its
+    manifest's other entries.
     """
-    snapshot_id = new_snapshot_id()
-    staging = out_dir / SNAPSHOTS / f"{STAGING_PREFIX}{snapshot_id}"
-    previous = read_manifest(out_dir) if carry else {}
-    rows = {}
+    snapshot = SnapshotWriter(out_dir)
     for layer in carry:
-        for folder in sorted((current_snapshot(out_dir) / layer).iterdir()):
-            link_table(folder, staging / layer / folder.name)
-            rows[folder.name] = previous["rows"][folder.name]
+        snapshot.carry(layer)
     for layer, frames in layers.items():
         for name, frame in frames.items():
-            rows[name] = write_table(staging / layer / name, name, frame)
-    created_at = dt.datetime.now(dt.timezone.utc).isoformat()
-    manifest = {**previous, **info, "snapshot": snapshot_id, "created_at": created_at, "rows": rows}
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    fsync_path(staging / "manifest.json")
-    fsync_path(staging)
-    final = out_dir / SNAPSHOTS / snapshot_id
-    os.rename(staging, final)
-    fsync_path(out_dir / SNAPSHOTS)
-    return final
+            snapshot.write_frame(layer, name, frame)
+    previous = {key: value for key, value in read_manifest(out_dir).items() if carry and key != "rows"}
+    return snapshot.complete({**previous, **info})
 
 
 def link_table(source: Path, target: Path) -> None:
@@ -144,16 +179,6 @@ def link_table(source: Path, target: Path) -> None:
         except OSError:
             shutil.copy2(file, target / file.name)
     fsync_path(target)
-
-
-def write_and_publish(
-    out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict, carry: tuple[str, ...] = ()
-) -> str:
-    """Write a snapshot and publish it, holding the output lock so runs cannot interleave."""
-    with output_lock(out_dir):
-        snapshot = write_snapshot(out_dir, layers, info, carry)
-        publish(out_dir, snapshot)
-    return snapshot.name
 
 
 def publish(out_dir: Path, snapshot: Path) -> None:
@@ -190,10 +215,10 @@ def remove_old_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def read_table(out_dir: Path, name: str) -> pd.DataFrame:
-    """A published table as a typed pandas frame (nullable dtypes, UTC timestamps)."""
+def read_table(out_dir: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A published table (or some of its columns) as a typed pandas frame (nullable dtypes, UTC timestamps)."""
     spec = TABLES[name]
-    return to_frame(pq.read_table(Path(out_dir) / spec.layer / name, schema=spec.schema))
+    return to_frame(pq.read_table(Path(out_dir) / spec.layer / name, schema=spec.schema, columns=columns))
 
 
 def read_layer(out_dir: Path, layer: str) -> dict[str, pd.DataFrame]:

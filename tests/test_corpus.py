@@ -3,7 +3,8 @@
 import os
 
 from pipelines.discover import discover, read_batch
-from transforms.normalize import combine, normalize_batch
+from transforms.combine import combine
+from transforms.normalize import normalize_batch
 
 
 def all_files(root):

@@ -9,7 +9,8 @@ from pipelines.discover import discover, read_batch
 from tests.conftest import SEED
 from transforms import fastyaml
 from transforms.frontmatter import decode, parse_yaml, split_front_matter
-from transforms.normalize import combine, normalize_batch
+from transforms.combine import combine
+from transforms.normalize import normalize_batch
 
 
 def strict(text):

@@ -18,7 +18,8 @@ from transforms.analytics.stories import story_tables
 from transforms.article import Article, TopicEntry
 from transforms.extract import extract
 from transforms.keys import topic_slug
-from transforms.normalize import combine, normalize_batch
+from transforms.combine import combine
+from transforms.normalize import normalize_batch
 
 COUNT = 2000
 

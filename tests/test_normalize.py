@@ -8,7 +8,8 @@ import pytest
 from tests.conftest import SEED, news
 from transforms.extract import extract
 from transforms.keys import article_id
-from transforms.normalize import combine, normalize_batch
+from transforms.combine import combine
+from transforms.normalize import normalize_batch
 from transforms.schema import TABLES
 
 UTC = dt.timezone.utc

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from transforms.article import Article
 from transforms.extract import extract
 from transforms.keys import article_id
-from transforms.normalize import combine, normalize_batch
+from transforms.combine import combine
+from transforms.normalize import normalize_batch
 
 
 @given(st.binary(max_size=3000))

@@ -19,7 +19,8 @@ from pipelines.discover import discover, read_batch
 from pipelines.report import SECTIONS, headline_markdown, write_report
 from pipelines.store import publish, write_snapshot
 from transforms.analytics import analytics_tables
-from transforms.normalize import combine, normalize_batch
+from transforms.combine import combine
+from transforms.normalize import normalize_batch
 from transforms.schema import BOOL, DATE, FLOAT, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME, frame
 
 REPO = Path(__file__).resolve().parents[1]

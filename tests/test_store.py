@@ -33,7 +33,8 @@ from pipelines.store import (
     write_snapshot,
 )
 from transforms.extract import extract
-from transforms.normalize import combine, normalize_batch
+from transforms.combine import combine
+from transforms.normalize import normalize_batch
 from transforms.analytics import analytics_tables
 from transforms.schema import TABLES, WAREHOUSE, SchemaMismatch, conform
 
