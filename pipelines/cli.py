@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from pipelines.discover import DEFAULT_BATCH_SIZE
 from pipelines.store import LAYERS, OutputError, current_snapshot, prepare_output
 from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT
 from transforms.frontmatter import DEFAULT_MAX_BYTES
@@ -35,7 +36,7 @@ def main() -> None:
 @main.command()
 @click.argument("raw_dir", default="data/raw", type=click.Path(path_type=Path))
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1), help="Files per Prefect task run.")
+@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1), help="Files per Prefect task run.")
 @click.option(
     "--max-file-bytes",
     default=DEFAULT_MAX_BYTES,

@@ -10,6 +10,8 @@ from typing import Iterator
 from transforms.extract import Extracted, extract, unreadable
 from transforms.frontmatter import DEFAULT_MAX_BYTES
 
+DEFAULT_BATCH_SIZE = 2000  # files per task run and per part: about 30 MB of rows in a worker
+
 
 def discover(root: Path) -> list[str]:
     """Relative POSIX paths of every file under `root`, sorted.

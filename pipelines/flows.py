@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.utilities.annotations import quote
 
-from pipelines.discover import batches, discover
+from pipelines.discover import DEFAULT_BATCH_SIZE, batches, discover
 from pipelines.parallel import parse_in_pool, worker_pool
 from pipelines.parts import loader, remove_parts_except
 from pipelines.store import (
@@ -29,7 +29,6 @@ from transforms.combine import combine_parts
 from transforms.frontmatter import DEFAULT_MAX_BYTES
 from transforms.schema import TABLES
 
-DEFAULT_BATCH_SIZE = 2000
 _progress: list[Callable[[int, int], None]] = []
 
 

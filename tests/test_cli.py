@@ -65,7 +65,7 @@ def test_build_help_mentions_every_option(runner):
     ]
     assert sorted(declared) == sorted(BUILD_OPTIONS)  # a new option needs adding to BUILD_OPTIONS
     flowing = " ".join(result.output.split())  # help text is wrapped to the terminal width
-    assert "--batch-size INTEGER RANGE Files per Prefect task run. [default: 500; x>=1]" in flowing
+    assert "--batch-size INTEGER RANGE Files per Prefect task run. [default: 2000; x>=1]" in flowing
     assert "[default: 1048576; x>=1]" in flowing
     assert "RAW_DIR" in result.output and "OUT_DIR" in result.output
     assert "Exit status" in result.output

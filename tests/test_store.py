@@ -559,3 +559,15 @@ def test_a_second_writer_waits_for_the_lock_and_then_gives_up(tmp_path):
                 pass
     with output_lock(tmp_path, timeout=0.3):  # released: free again
         pass
+
+
+def test_snapshot_writer_refuses_an_arrow_table_of_another_schema(tmp_path):
+    import pyarrow as pa
+
+    from pipelines.store import SnapshotWriter
+    from transforms.schema import SchemaMismatch
+
+    writer = SnapshotWriter(tmp_path)
+    with pytest.raises(SchemaMismatch):
+        writer.write_arrow("warehouse", "topics", pa.table({"topic_id": ["x"]}))
+    assert not (writer.staging / "warehouse" / "topics").exists()

@@ -1,0 +1,50 @@
+"""Combining parts: on disk, one part table at a time, exactly what combining in memory gives;
+and analytics need no more than the columns builds hand them."""
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from pipelines.parts import loader, remove_parts_except, write_part
+from transforms import generate as g
+from transforms.analytics import analytics_tables, input_frame
+from transforms.combine import combine, combine_parts
+from transforms.extract import extract
+from transforms.normalize import normalize_batch
+from transforms.schema import TABLES, to_frame
+
+
+@pytest.fixture(scope="module")
+def batches():
+    files = [extract(f.path, f.data) for f in g.generate_files(600, seed=3)]
+    return [normalize_batch(files[start : start + 150]) for start in range(0, len(files), 150)]
+
+
+@pytest.fixture(scope="module")
+def warehouse(batches):
+    return combine(batches)
+
+
+def test_parts_on_disk_combine_to_the_tables_combined_in_memory(tmp_path, batches, warehouse):
+    part_ids = [write_part(tmp_path, batch.parts()) for batch in batches]
+    (tmp_path / "state" / "parts" / ".tmp-interrupted").mkdir()  # a leftover is not a part
+    streamed = {name: to_frame(table) for name, table in combine_parts(loader(tmp_path, part_ids))}
+    assert list(streamed) == ["sources", "articles", "related", "topics", "article_topics", "providers", "images"]
+    for name, frame in warehouse.items():
+        pd.testing.assert_frame_equal(streamed[name], frame, obj=name)
+    remove_parts_except(tmp_path, keep=part_ids[:1])
+    assert [p.name for p in (tmp_path / "state" / "parts").iterdir()] == part_ids[:1]
+
+
+def test_no_parts_give_empty_tables_with_their_schemas(tmp_path):
+    tables = dict(combine_parts(loader(tmp_path, [])))
+    assert all(table.num_rows == 0 and table.schema == TABLES[name].schema for name, table in tables.items())
+
+
+def test_analytics_from_the_input_columns_equal_analytics_from_whole_tables(warehouse):
+    """Builds hand analytics only INPUT_COLUMNS: a column analytics start to read must be added there."""
+    projected = {name: input_frame(name, pa.Table.from_pandas(frame, preserve_index=False)) for name, frame in warehouse.items()}
+    assert len(projected["articles"].columns) < len(warehouse["articles"].columns)
+    whole, narrow = analytics_tables(warehouse), analytics_tables(projected)
+    for name, frame in whole.items():
+        pd.testing.assert_frame_equal(narrow[name], frame, obj=name)
