@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from pipelines.discover import DEFAULT_BATCH_SIZE
-from pipelines.store import LAYERS, OutputError, current_snapshot, prepare_output
+from pipelines.store import LAYERS, LOCK_TIMEOUT_SECONDS, OutputError, current_snapshot, prepare_output
 from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT
 from transforms.frontmatter import DEFAULT_MAX_BYTES
 from transforms.schema import TABLES, render_markdown
@@ -51,11 +51,15 @@ def main() -> None:
 @prior_weight_option
 @min_scored_option
 @click.option("--fail-on-reject", is_flag=True, help="Exit with status 1 when any file was rejected (the output is still published).")
+@click.option("--full-refresh", is_flag=True, help="Parse every file again, ignoring the state record of the last build.")
+@click.option("--lock-timeout", default=LOCK_TIMEOUT_SECONDS, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for another run writing OUT_DIR before giving up (exit 2).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
 def build(
     raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int, dask_address: str | None,
-    prior_weight: float, min_scored: int, fail_on_reject: bool, progress: bool | None, verbose: bool,
+    prior_weight: float, min_scored: int, fail_on_reject: bool, full_refresh: bool, lock_timeout: float,
+    progress: bool | None, verbose: bool,
 ) -> None:
     """Build the warehouse and analytics tables from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
 
@@ -77,14 +81,59 @@ def build(
         flow, workers = on_dask(build_warehouse, dask_address), 1  # the cluster's workers parse
 
     show_progress = sys.stderr.isatty() if progress is None else progress
-    with ProgressBar(show_progress) as update, reporting_progress(update):
-        summary = flow(
-            str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
-            prior_weight=prior_weight, min_scored=min_scored, workers=workers,
-        )
+    try:
+        with ProgressBar(show_progress) as update, reporting_progress(update):
+            summary = flow(
+                str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
+                prior_weight=prior_weight, min_scored=min_scored, workers=workers, full_refresh=full_refresh,
+                lock_timeout=lock_timeout,
+            )
+    except OutputError as error:  # another run holds the folder, or it became unwritable
+        fail(str(error))
     print_summary(summary, time.perf_counter() - started)
     if fail_on_reject and summary["rejected"]:
         raise SystemExit(EXIT_REJECTS)
+
+
+NO_SERVER = (
+    "Prefect cannot schedule runs on its temporary API. Start a server (`prefect server start`, "
+    "in another terminal or as a service), point newsfm at it with "
+    "`export PREFECT_API_URL=http://127.0.0.1:4200/api`, and run `newsfm serve` again."
+)
+
+
+@main.command()
+@click.argument("raw_dir", default="data/raw", type=click.Path(path_type=Path))
+@click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
+@click.option("--cron", required=True, metavar='"*/15 * * * *"', help="When to build, as a cron expression (UTC).")
+@click.option("--name", default="newsfm", show_default=True, help="Name of the deployment (build-warehouse/NAME).")
+@click.option("--workers", default=os.cpu_count() or 1, show_default="the number of cores", type=click.IntRange(1),
+              help="Processes that parse batches in each run.")
+def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int) -> None:
+    """Build RAW_DIR into OUT_DIR on a schedule: serve the build flow as a Prefect deployment.
+
+    Needs a Prefect server (PREFECT_API_URL). Runs until stopped; one run at a time, each
+    incremental. Trigger one now with `prefect deployment run build-warehouse/NAME`.
+    """
+    from prefect.client.schemas.schedules import CronSchedule
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        fail(NO_SERVER)
+    try:
+        CronSchedule(cron=cron)
+    except ValueError:
+        fail(f"--cron {cron!r} is not a cron expression (five fields: minute hour day month weekday)")
+    if not raw_dir.is_dir():
+        fail(f"input folder {raw_dir} does not exist or is not a folder")
+    try:
+        prepare_output(out_dir)
+    except OutputError as error:
+        fail(str(error))
+    from pipelines.flows import build_warehouse
+
+    parameters = {"raw_dir": str(raw_dir.resolve()), "out_dir": str(out_dir.resolve()), "workers": workers}
+    build_warehouse.serve(name=name, cron=cron, parameters=parameters, limit=1)
 
 
 @main.command()
@@ -191,5 +240,12 @@ def print_summary(summary: dict, seconds: float) -> None:
     for layer in LAYERS:
         rows = [f"{name} {n}" for name, n in summary["rows"].items() if TABLES[name].layer == layer]
         echo(f"{layer} rows: " + ", ".join(rows))
-    echo(f"output: {summary['out_dir']}/{{{','.join(LAYERS)}}} (snapshot {summary['snapshot']})")
+    echo(f"since the last build: {summary['new']} new, {summary['changed']} changed, "
+         f"{summary['unchanged']} unchanged, {summary['deleted']} deleted")
+    for notice in summary["notices"]:
+        echo(f"note: {notice}")
+    if summary["published"]:
+        echo(f"output: {summary['out_dir']}/{{{','.join(LAYERS)}}} (snapshot {summary['snapshot']})")
+    else:
+        echo(f"nothing changed: {summary['out_dir']}/{{{','.join(LAYERS)}}} stays at snapshot {summary['snapshot']}")
     echo(f"took {seconds:.1f} s ({summary['seconds']:.1f} s in the flow, the rest is Prefect's start-up)")

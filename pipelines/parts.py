@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import defaultdict
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from transforms.combine import Load
@@ -48,16 +50,22 @@ def read_part_table(out_dir: Path, part_id: str, name: str, columns: Sequence[st
     return table.select(list(columns)) if columns else table
 
 
-def loader(out_dir: Path, part_ids: Iterable[str]) -> Load:
-    """A `transforms.combine.Load` over the given parts."""
-    part_ids = list(part_ids)
+def loader(out_dir: Path, live: Mapping[str, str]) -> Load:
+    """A `transforms.combine.Load` over the rows of the files in `live` (source_path → part id).
+
+    A part can hold rows of files that were changed or deleted since: those rows are dropped.
+    """
+    paths_by_part: dict[str, list[str]] = defaultdict(list)
+    for path, part_id in live.items():
+        paths_by_part[part_id].append(path)
 
     def load(name: str, columns: Sequence[str] | None = None) -> pa.Table:
-        tables = [read_part_table(out_dir, part_id, name, columns) for part_id in part_ids]
-        if not tables:
-            schema = PART_SCHEMAS[name]
-            return schema.empty_table().select(list(columns)) if columns else schema.empty_table()
-        return pa.concat_tables(tables)
+        tables = [PART_SCHEMAS[name].empty_table()]
+        for part_id, paths in sorted(paths_by_part.items()):
+            table = read_part_table(out_dir, part_id, name)
+            tables.append(table.filter(pc.is_in(table.column("source_path"), value_set=pa.array(paths, pa.string()))))
+        table = pa.concat_tables(tables)
+        return table.select(list(columns)) if columns else table
 
     return load
 

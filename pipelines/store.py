@@ -60,13 +60,15 @@ def prepare_output(out_dir: Path) -> None:
 
 
 @contextmanager
-def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[str | None]:
     """Hold the output folder's exclusive lock; wait up to `timeout` seconds for another run.
 
     An advisory `flock`: the kernel drops it when its process dies, so a killed run never
-    leaves the folder locked.
+    leaves the folder locked. The holder writes its pid into the lock file and clears it on
+    release; a pid found there on entry is a run that was killed, and the lock yields a notice
+    saying so (its leftovers are removed by this run).
     """
-    with open(out_dir / LOCK, "a") as handle:
+    with open(out_dir / LOCK, "a+") as handle:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -74,11 +76,24 @@ def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterato
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise OutputError(f"another newsfm run is writing {out_dir}; gave up after {timeout:.0f} s") from None
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another newsfm run"
+                    raise OutputError(
+                        f"{holder} is writing {out_dir}; gave up waiting after {timeout:g} s (see --lock-timeout)"
+                    ) from None
                 time.sleep(0.1)
+        handle.seek(0)
+        killed = handle.read().strip()
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"newsfm run pid {os.getpid()} (started {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC)")
+        handle.flush()
         try:
-            yield
+            yield f"the previous run ({killed}) did not finish; its leftovers are cleaned up" if killed else None
         finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -23,7 +23,7 @@ from transforms.schema import render_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
-BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--dask-address", "--prior-weight", "--min-scored", "--fail-on-reject", "--progress", "--no-progress", "--verbose", "-v"]
+BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--dask-address", "--prior-weight", "--min-scored", "--fail-on-reject", "--full-refresh", "--lock-timeout", "--progress", "--no-progress", "--verbose", "-v"]
 
 
 @pytest.fixture
@@ -188,24 +188,33 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
     snapshot = current_snapshot(out)
     assert snapshot is not None
     summary = first.stdout.splitlines()  # stdout is the summary alone; Prefect's log stays quiet
-    assert summary[:5] == [
+    assert summary[:6] == [
         "2 files: 1 loaded (1 article), 0 duplicates, 1 rejected",
         "  rejected no_front_matter: 1",
         "warehouse rows: sources 2, articles 1, providers 14, topics 3, article_topics 3, related 14, images 15",
         "analytics rows: provider_quality 14, provider_quality_monthly 14, topic_coverage 3, topic_coverage_daily 3, "
         "topic_provider 3, topic_cooccurrence 3, stories 1, story_members 15, provider_timeliness 14",
+        "since the last build: 2 new, 0 changed, 0 unchanged, 0 deleted",
         f"output: {out}/{{warehouse,analytics}} (snapshot {snapshot.name})",
     ]
-    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[5])
-    assert len(summary) == 6
+    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[6])
+    assert len(summary) == 7
 
     sources = read_table(out, "sources")
     broken = sources[sources["source_path"] == "broken.md"].iloc[0]
     assert (broken["status"], broken["reason"], broken["line"]) == ("rejected", "no_front_matter", 1)
     assert read_manifest(out)["raw_dir"] == str(raw.resolve())
 
-    second = build("--fail-on-reject")
+    second = build("--fail-on-reject")  # nothing changed: nothing parsed, the same snapshot, still exit 1
     assert second.returncode == 1, second.stdout + second.stderr
-    assert "  rejected no_front_matter: 1" in second.stdout.splitlines()
-    assert current_snapshot(out) not in (None, snapshot)  # published all the same
+    lines = second.stdout.splitlines()
+    assert "  rejected no_front_matter: 1" in lines
+    assert "since the last build: 0 new, 0 changed, 2 unchanged, 0 deleted" in lines
+    assert f"nothing changed: {out}/{{warehouse,analytics}} stays at snapshot {snapshot.name}" in lines
+    assert current_snapshot(out) == snapshot
+
+    third = build("--fail-on-reject", "--full-refresh")  # publishes again, and exits 1 all the same
+    assert third.returncode == 1, third.stdout + third.stderr
+    assert "note: --full-refresh: the state record is ignored" in third.stdout.splitlines()
+    assert current_snapshot(out) not in (None, snapshot)
     assert len(read_table(out, "sources")) == 2

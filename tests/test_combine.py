@@ -27,8 +27,9 @@ def warehouse(batches):
 
 def test_parts_on_disk_combine_to_the_tables_combined_in_memory(tmp_path, batches, warehouse):
     part_ids = [write_part(tmp_path, batch.parts()) for batch in batches]
+    live = {path: part_id for part_id, batch in zip(part_ids, batches) for path in batch["sources"]["source_path"]}
     (tmp_path / "state" / "parts" / ".tmp-interrupted").mkdir()  # a leftover is not a part
-    streamed = {name: to_frame(table) for name, table in combine_parts(loader(tmp_path, part_ids))}
+    streamed = {name: to_frame(table) for name, table in combine_parts(loader(tmp_path, live))}
     assert list(streamed) == ["sources", "articles", "related", "topics", "article_topics", "providers", "images"]
     for name, frame in warehouse.items():
         pd.testing.assert_frame_equal(streamed[name], frame, obj=name)
@@ -37,7 +38,7 @@ def test_parts_on_disk_combine_to_the_tables_combined_in_memory(tmp_path, batche
 
 
 def test_no_parts_give_empty_tables_with_their_schemas(tmp_path):
-    tables = dict(combine_parts(loader(tmp_path, [])))
+    tables = dict(combine_parts(loader(tmp_path, {})))
     assert all(table.num_rows == 0 and table.schema == TABLES[name].schema for name, table in tables.items())
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -24,6 +28,7 @@ from pipelines.store import (
     LAYERS,
     SNAPSHOTS,
     OutputError,
+    output_lock,
     current_snapshot,
     prepare_output,
     publish,
@@ -550,15 +555,34 @@ def test_a_frame_that_does_not_conform_is_never_published(published_seed, seed_t
 
 def test_a_second_writer_waits_for_the_lock_and_then_gives_up(tmp_path):
     """Only one run writes an output folder at a time; the other fails with a clear message."""
-    from pipelines.store import output_lock
-
     prepare_output(tmp_path)
-    with output_lock(tmp_path):
-        with pytest.raises(OutputError, match="another newsfm run is writing"):
+    with output_lock(tmp_path) as notice:
+        assert notice is None
+        with pytest.raises(OutputError, match=rf"newsfm run pid {os.getpid()} \(started .*\) is writing .*"
+                                              r"gave up waiting after 0.3 s \(see --lock-timeout\)"):
             with output_lock(tmp_path, timeout=0.3):
                 pass
-    with output_lock(tmp_path, timeout=0.3):  # released: free again
-        pass
+    with output_lock(tmp_path, timeout=0.3) as notice:  # released, and cleanly: free again, no notice
+        assert notice is None
+
+
+def test_the_lock_of_a_killed_run_is_recovered_at_once_with_a_notice(tmp_path):
+    """flock dies with its process; the pid the killed run left in the lock file becomes a notice."""
+    prepare_output(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from pipelines.store import output_lock\n"
+         "with output_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
+    )
+    assert holder.stdout.readline() == "locked\n"
+    with pytest.raises(OutputError):
+        with output_lock(tmp_path, timeout=0.2):
+            pass
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    with output_lock(tmp_path, timeout=0.2) as notice:
+        assert re.fullmatch(rf"the previous run \(newsfm run pid {holder.pid} \(started .*\)\) did not finish; "
+                            r"its leftovers are cleaned up", notice)
 
 
 def test_snapshot_writer_refuses_an_arrow_table_of_another_schema(tmp_path):

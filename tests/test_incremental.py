@@ -1,0 +1,273 @@
+"""Incremental builds: only new and changed files are parsed, and the published result is always
+exactly what a full rebuild of the same input gives."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from pipelines.discover import discover, read_batch
+from pipelines.flows import build_warehouse
+from pipelines.state import Entry, State, classify, read_state, settings_key, state_path
+from pipelines.store import current_snapshot, read_table
+from tests.conftest import SEED, news
+from transforms import generate as g
+from transforms.analytics import analytics_tables
+from transforms.combine import combine
+from transforms.frontmatter import DEFAULT_MAX_BYTES
+from transforms.normalize import normalize_batch
+from transforms.schema import TABLES
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+# --- classify: the decision, with no files at all -----------------------------------------
+
+
+def test_classify_trusts_size_and_time_and_hashes_only_when_they_differ():
+    state = State({
+        "same.md": Entry(10, 100, "h-same", "p1"),
+        "touched.md": Entry(10, 100, "h-touched", "p1"),
+        "edited.md": Entry(10, 100, "h-old", "p1"),
+        "racy.md": Entry(10, None, "h-racy", "p2"),  # time not recorded: always compared by hash
+        "gone.md": Entry(5, 50, "h-gone", "p2"),
+    })
+    hashed = []
+
+    def content_hash(path):
+        hashed.append(path)
+        return {"touched.md": "h-touched", "edited.md": "h-new", "racy.md": "h-racy"}[path]
+
+    found = [("same.md", 10, 100), ("touched.md", 10, 999), ("edited.md", 11, 100), ("racy.md", 10, 100),
+             ("fresh.md", 3, 300)]
+    changes = classify(found, state, content_hash)
+    assert hashed == ["touched.md", "edited.md", "racy.md"]  # never same.md, never the new file
+    assert changes.new == ["fresh.md"] and changes.changed == ["edited.md"] and changes.deleted == ["gone.md"]
+    assert changes.unchanged == {
+        "same.md": Entry(10, 100, "h-same", "p1"),
+        "touched.md": Entry(10, 999, "h-touched", "p1"),
+        "racy.md": Entry(10, 100, "h-racy", "p2"),
+    }
+    assert changes.touched == 2 and changes.to_parse == ["edited.md", "fresh.md"]
+    assert changes.counts() == {"new": 1, "changed": 1, "unchanged": 3, "deleted": 1}
+
+
+def test_without_a_state_everything_is_new():
+    changes = classify([("a.md", 1, 1), ("b.md", None, None)], None, lambda path: pytest.fail("no hashing"))
+    assert changes.new == ["a.md", "b.md"] and not changes.unchanged and not changes.deleted
+
+
+# --- the flow -----------------------------------------------------------------------------
+
+
+def tree(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    (raw / "_news").mkdir(parents=True)
+    shutil.copy(SEED, raw / "_news" / "seed.md")
+    for name, url in (("a", "https://a.com/1"), ("b", "https://b.com/2")):
+        (raw / "_news" / f"{name}.md").write_bytes(news(f"title: {name}\npublishedDateTime: 2020-01-0{len(name)}T00:00:00Z\nwebUrl: {url}"))
+    return raw
+
+
+def full_rebuild(raw: Path) -> dict[str, pd.DataFrame]:
+    """What a full build of `raw` publishes, computed without Prefect, state or parts."""
+    warehouse = combine([normalize_batch(read_batch(raw, discover(raw)))])
+    return {**warehouse, **analytics_tables(warehouse)}
+
+
+def assert_published_equals_full_rebuild(out: Path, raw: Path) -> None:
+    expected = full_rebuild(raw)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(read_table(out, name), expected[name], obj=name)
+
+
+def age(path: Path, seconds: int = 60) -> None:
+    """Make a file's time old enough to be trusted (files written moments before a run are hashed)."""
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - seconds * 10**9))
+
+
+def test_a_rerun_with_nothing_changed_parses_nothing_and_keeps_the_snapshot(tmp_path):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    first = build_warehouse(str(raw), str(out))
+    assert (first["new"], first["published"]) == (3, True)
+    snapshot = current_snapshot(out)
+    second = build_warehouse(str(raw), str(out))
+    assert (second["new"], second["changed"], second["unchanged"], second["deleted"]) == (0, 0, 3, 0)
+    assert second["published"] is False and current_snapshot(out) == snapshot
+    assert second["rows"] == first["rows"] and second["loaded"] == first["loaded"] == 3
+
+
+def test_changed_and_deleted_files_replace_and_drop_their_rows(tmp_path):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    build_warehouse(str(raw), str(out))
+    (raw / "_news" / "a.md").write_bytes(news("title: a, revised\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://a.com/1"))
+    (raw / "_news" / "seed.md").unlink()
+    summary = build_warehouse(str(raw), str(out))
+    assert (summary["new"], summary["changed"], summary["unchanged"], summary["deleted"]) == (0, 1, 1, 1)
+    assert sorted(read_table(out, "articles")["title"]) == ["a, revised", "b"]
+    assert len(read_table(out, "related")) == 0 and len(read_table(out, "stories")) == 2  # the seed's 14 are gone
+    assert_published_equals_full_rebuild(out, raw)
+
+
+def test_a_file_that_turns_invalid_and_back_moves_between_loaded_and_rejected(tmp_path):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    build_warehouse(str(raw), str(out))
+    path, good = raw / "_news" / "b.md", (raw / "_news" / "b.md").read_bytes()
+    path.write_bytes(b"---\ntitle: [unclosed\n---\n")
+    build_warehouse(str(raw), str(out))
+    status = read_table(out, "sources").set_index("source_path")["status"]
+    assert status["_news/b.md"] == "rejected" and "b" not in set(read_table(out, "articles")["title"])
+    path.write_bytes(good)
+    build_warehouse(str(raw), str(out))
+    assert read_table(out, "sources").set_index("source_path")["status"]["_news/b.md"] == "loaded"
+    assert_published_equals_full_rebuild(out, raw)
+
+
+def test_the_duplicate_winner_is_decided_again_when_the_winner_goes(tmp_path):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    later = raw / "_news" / "z-copy.md"  # same URL as b.md, later path: it wins
+    later.write_bytes((raw / "_news" / "b.md").read_bytes())
+    build_warehouse(str(raw), str(out))
+    status = read_table(out, "sources").set_index("source_path")["status"]
+    assert (status["_news/b.md"], status["_news/z-copy.md"]) == ("duplicate", "loaded")
+    later.unlink()
+    build_warehouse(str(raw), str(out))
+    status = read_table(out, "sources").set_index("source_path")["status"]
+    assert status["_news/b.md"] == "loaded" and "_news/z-copy.md" not in status.index
+
+
+def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    for path in (raw / "_news").iterdir():
+        age(path)
+    build_warehouse(str(raw), str(out))
+    os.utime(raw / "_news" / "a.md")  # new time, same bytes
+    summary = build_warehouse(str(raw), str(out))
+    assert (summary["changed"], summary["unchanged"], summary["published"]) == (0, 3, False)
+    state, _ = read_state(out, settings_key(raw, DEFAULT_MAX_BYTES))
+    assert state.files["_news/a.md"].mtime_ns is None  # touched moments ago: compared by hash next time
+    assert state.files["_news/b.md"].mtime_ns == (raw / "_news" / "b.md").stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("damage, notice", [
+    (lambda path: path.write_bytes(b"not arrow at all"), "is unreadable"),
+    (lambda path: path.unlink(), "no state record: full build"),
+])
+def test_a_damaged_or_missing_state_record_means_a_full_build_with_a_notice(tmp_path, damage, notice):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    build_warehouse(str(raw), str(out))
+    damage(state_path(out))
+    summary = build_warehouse(str(raw), str(out))
+    assert summary["new"] == 3 and summary["published"] and len(summary["notices"]) == 1
+    assert notice in summary["notices"][0]
+    assert_published_equals_full_rebuild(out, raw)
+
+
+def test_a_state_record_of_another_version_or_other_settings_is_not_used(tmp_path, monkeypatch):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    build_warehouse(str(raw), str(out))
+    assert "--max-file-bytes changed" in build_warehouse(str(raw), str(out), max_file_bytes=5000)["notices"][0]
+    monkeypatch.setattr("pipelines.state.STATE_VERSION", "0")
+    summary = build_warehouse(str(raw), str(out), max_file_bytes=5000)
+    assert summary["new"] == 3 and "of another version" in summary["notices"][0]
+
+
+def test_other_analytics_settings_rebuild_from_the_parts_without_parsing(tmp_path):
+    raw, out = tree(tmp_path), tmp_path / "out"
+    build_warehouse(str(raw), str(out))
+    summary = build_warehouse(str(raw), str(out), min_scored=1)
+    assert (summary["new"], summary["changed"], summary["unchanged"], summary["published"]) == (0, 0, 3, True)
+    assert read_table(out, "provider_quality")["quality_rank"].notna().any()
+
+
+# --- any sequence of changes: the published result equals a full rebuild --------------------
+
+POOL = [f.data for f in g.generate_files(40, seed=11) if f.path.endswith(".md")][:12] + [
+    SEED.read_bytes(),
+    b"---\ntitle: [unclosed\n---\n",  # a YAML error
+    b"no front matter\n",
+    b"\xff\xfe not utf-8",
+]
+NAMES = [f"_news/{name}.md" for name in "abcdefgh"] + ["_archive/_news/x.md", "_data/topics/t.yaml"]
+TAXONOMY = b"_id: robotics\nname: Robotics\nparent: AI\nkeywords: [robots]\n"
+
+
+class IncrementalBuilds(RuleBasedStateMachine):
+    """Random add / modify / delete / rename / corrupt / duplicate / touch steps, a build after each."""
+
+    def __init__(self):
+        super().__init__()
+        self.root = Path(self.make_root())
+        self.raw, self.out = self.root / "raw", self.root / "out"
+        self.raw.mkdir()
+
+    @staticmethod
+    def make_root() -> str:
+        import tempfile
+
+        return tempfile.mkdtemp(prefix="newsfm-incremental-")
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.raw.rglob("*") if p.is_file())
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self.raw / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    @rule(name=st.sampled_from(NAMES), data=st.sampled_from(POOL))
+    def add_or_modify(self, name, data):
+        self.write(name, TAXONOMY if name.endswith(".yaml") else data)
+
+    @precondition(lambda self: self.files())
+    @rule(pick=st.integers(0, 100))
+    def delete(self, pick):
+        files = self.files()
+        files[pick % len(files)].unlink()
+
+    @precondition(lambda self: self.files())
+    @rule(pick=st.integers(0, 100), name=st.sampled_from(NAMES[:-1]))
+    def rename(self, pick, name):
+        files = self.files()
+        target = self.raw / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        files[pick % len(files)].replace(target)
+
+    @precondition(lambda self: self.files())
+    @rule(pick=st.integers(0, 100), cut=st.integers(1, 200))
+    def corrupt(self, pick, cut):
+        path = self.files()[pick % len(self.files())]
+        data = path.read_bytes()
+        path.write_bytes(data[: max(0, len(data) - cut)] + b"\x00\xff")
+
+    @precondition(lambda self: self.files())
+    @rule(pick=st.integers(0, 100), name=st.sampled_from(NAMES[:-2]))
+    def duplicate(self, pick, name):
+        source = self.files()[pick % len(self.files())]
+        self.write(name, source.read_bytes())
+
+    @precondition(lambda self: self.files())
+    @rule(pick=st.integers(0, 100))
+    def touch(self, pick):
+        os.utime(self.files()[pick % len(self.files())])
+
+    @invariant()
+    def published_equals_a_full_rebuild(self):
+        build_warehouse(str(self.raw), str(self.out))
+        assert_published_equals_full_rebuild(self.out, self.raw)
+
+    def teardown(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+IncrementalBuilds.TestCase.settings = settings(
+    max_examples=int(os.environ.get("NEWSFM_STATE_MACHINE_EXAMPLES", "8")), stateful_step_count=5, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_incremental_builds_equal_full_rebuilds = IncrementalBuilds.TestCase
