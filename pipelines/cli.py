@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from pipelines.discover import DEFAULT_BATCH_SIZE
-from pipelines.store import LAYERS, LOCK_TIMEOUT_SECONDS, OutputError, current_snapshot, prepare_output
+from pipelines.store import (
+    LAYERS, LOCK_TIMEOUT_SECONDS, OutputError, current_snapshot, prepare_output, wait_until_unlocked,
+)
 from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT
 from transforms.frontmatter import DEFAULT_MAX_BYTES
 from transforms.schema import TABLES, render_markdown
@@ -71,6 +73,7 @@ def build(
         fail(f"input folder {raw_dir} does not exist or is not a folder")
     try:
         prepare_output(out_dir)
+        lock_timeout = wait_until_unlocked(out_dir, lock_timeout)
     except OutputError as error:
         fail(str(error))
     quiet_prefect(verbose)

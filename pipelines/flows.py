@@ -20,7 +20,7 @@ from prefect.utilities.annotations import quote
 
 from pipelines.discover import DEFAULT_BATCH_SIZE, batches, content_hash, walk
 from pipelines.parallel import parse_in_pool, worker_pool
-from pipelines.parts import loader, read_part_table, remove_parts_except
+from pipelines.parts import compact, loader, read_part_table, remove_parts_except
 from pipelines.state import Changes, Entry, classify, read_state, settings_key, write_state
 from pipelines.store import (
     LOCK_TIMEOUT_SECONDS, SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest,
@@ -195,12 +195,14 @@ def build_warehouse(
         live = {path: entry.part_id for path, entry in changes.unchanged.items()} | {
             path: part_id for part_id, paths in parsed for path in paths
         }
+        live = compact(out, live, small=batch_size // 2)
         snapshot = SnapshotWriter(out)
         warehouse = write_warehouse(out, quote(snapshot), live)
         analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
         figures = file_figures(warehouse["sources"])
         publish_snapshot(out, snapshot, analytics, {"raw_dir": str(raw.resolve()), "files": figures})
-        files = changes.unchanged | new_entries(out, found, parsed)
+        files = {path: entry._replace(part_id=live[path]) for path, entry in
+                 (changes.unchanged | new_entries(out, found, parsed)).items()}
         write_state(out, files, settings, snapshot.id, analytics_settings, racy_after_ns=discovered_ns - RACY_NS)
         remove_parts_except(out, keep=set(live.values()))
     summary = {**figures, **changes.counts(), "notices": [n for n in (lock_notice, notice) if n],

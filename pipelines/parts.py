@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -24,6 +24,7 @@ from transforms.combine import Load
 from transforms.normalize import PART_SCHEMAS
 
 STATE, PARTS = "state", "parts"
+COMPACT_AT = 8  # small parts that are merged into one
 IPC_OPTIONS = ipc.IpcWriteOptions(compression="lz4")
 
 
@@ -68,6 +69,22 @@ def loader(out_dir: Path, live: Mapping[str, str]) -> Load:
         return table.select(list(columns)) if columns else table
 
     return load
+
+
+def compact(out_dir: Path, live: Mapping[str, str], small: int, at: int = COMPACT_AT) -> dict[str, str]:
+    """Merge the parts holding fewer than `small` live files into one new part once there are
+    `at` of them; returns the new source_path → part id map.
+
+    Each incremental run with changes adds a small part, and a part stays while any of its files
+    lives, so without this a folder served every 15 minutes would gather thousands of parts.
+    """
+    files_per_part = Counter(live.values())
+    merged = {part_id for part_id, files in files_per_part.items() if files < small}
+    if len(merged) < at:
+        return dict(live)
+    load = loader(out_dir, {path: part_id for path, part_id in live.items() if part_id in merged})
+    part_id = write_part(out_dir, {name: load(name) for name in PART_SCHEMAS})
+    return {path: part_id if old in merged else old for path, old in live.items()}
 
 
 def remove_parts_except(out_dir: Path, keep: Iterable[str]) -> None:

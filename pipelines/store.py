@@ -69,19 +69,7 @@ def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterato
     saying so (its leftovers are removed by this run).
     """
     with open(out_dir / LOCK, "a+") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another newsfm run"
-                    raise OutputError(
-                        f"{holder} is writing {out_dir}; gave up waiting after {timeout:g} s (see --lock-timeout)"
-                    ) from None
-                time.sleep(0.1)
+        acquire(handle, out_dir, timeout)
         handle.seek(0)
         killed = handle.read().strip()
         handle.seek(0)
@@ -95,6 +83,35 @@ def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterato
             handle.truncate()
             handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def acquire(handle, out_dir: Path, timeout: float) -> None:
+    """Take the flock on the open lock file, polling until `timeout`; then OutputError naming the holder."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "another newsfm run"
+                raise OutputError(
+                    f"{holder} is writing {out_dir}; gave up waiting after {timeout:g} s (see --lock-timeout)"
+                ) from None
+            time.sleep(0.1)
+
+
+def wait_until_unlocked(out_dir: Path, timeout: float) -> float:
+    """Wait, without taking it, until no run holds the output lock; returns the seconds left.
+
+    The CLI calls this before starting Prefect, so a folder that stays locked fails fast and cleanly.
+    """
+    started = time.monotonic()
+    with open(out_dir / LOCK, "a+") as handle:
+        acquire(handle, out_dir, timeout)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return max(0.0, timeout - (time.monotonic() - started))
 
 
 def fsync_path(path: Path) -> None:

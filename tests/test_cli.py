@@ -218,3 +218,22 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
     assert "note: --full-refresh: the state record is ignored" in third.stdout.splitlines()
     assert current_snapshot(out) not in (None, snapshot)
     assert len(read_table(out, "sources")) == 2
+
+
+def test_a_second_build_gives_up_on_a_locked_output_folder_with_exit_2(tmp_path):
+    """Another run holds OUT_DIR: `newsfm build` waits --lock-timeout seconds, then says who holds it."""
+    from pipelines.store import output_lock, prepare_output
+
+    out = tmp_path / "out"
+    prepare_output(out)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    with output_lock(out):
+        finished = subprocess.run(
+            [str(NEWSFM), "build", str(REPO / "data" / "raw"), str(out), "--lock-timeout", "1"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        )
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert re.search(rf"newsfm: newsfm run pid {os.getpid()} \(started .* UTC\) is writing {re.escape(str(out))}; "
+                     r"gave up waiting after 1 s \(see --lock-timeout\)", finished.stderr), finished.stderr
+    assert "Traceback" not in finished.stderr and current_snapshot(out) is None

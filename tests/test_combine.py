@@ -49,3 +49,32 @@ def test_analytics_from_the_input_columns_equal_analytics_from_whole_tables(ware
     whole, narrow = analytics_tables(warehouse), analytics_tables(projected)
     for name, frame in whole.items():
         pd.testing.assert_frame_equal(narrow[name], frame, obj=name)
+
+
+def test_small_parts_are_merged_into_one_with_the_same_rows(tmp_path, batches):
+    """Incremental runs add a small part each; `compact` merges them once there are enough."""
+    from pipelines.parts import compact
+
+    live = {}
+    for batch in batches:  # batches of up to 150 files, written as parts of up to 30 files each
+        for start in range(0, len(batch["sources"]["source_path"]), 30):
+            part = normalize_batch_slice(batch, start, start + 30)
+            part_id = write_part(tmp_path, part)
+            live |= {path: part_id for path in part["sources"].column("source_path").to_pylist()}
+    assert len(set(live.values())) >= 20
+    untouched = compact(tmp_path, live, small=10)  # no part is that small
+    assert untouched == live
+    merged = compact(tmp_path, live, small=31, at=8)
+    assert len(set(merged.values())) == 1 and merged.keys() == live.keys()
+    before = dict(combine_parts(loader(tmp_path, live)))
+    after = dict(combine_parts(loader(tmp_path, merged)))
+    assert all(after[name].equals(before[name]) for name in before)
+
+
+def normalize_batch_slice(batch, start, stop):
+    """Parts of the files `start:stop` of a batch (rows are tagged by path, so filter on it)."""
+    import pyarrow.compute as pc
+
+    paths = pa.array(batch["sources"]["source_path"][start:stop], pa.string())
+    return {name: table.filter(pc.is_in(table.column("source_path"), value_set=paths))
+            for name, table in batch.parts().items()}

@@ -271,3 +271,20 @@ IncrementalBuilds.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_incremental_builds_equal_full_rebuilds = IncrementalBuilds.TestCase
+
+
+def test_only_io_errors_a_retry_can_cure_are_retried():
+    import errno
+
+    from prefect.states import Failed
+
+    from pipelines.flows import transient_io_error
+
+    def retried(error: BaseException) -> bool:
+        return transient_io_error(None, None, Failed(data=error))
+
+    assert retried(OSError(errno.EIO, "input/output error"))
+    assert retried(TimeoutError(errno.ETIMEDOUT, "timed out"))  # an OSError too
+    assert not retried(OSError(errno.ENOSPC, "no space left on device"))
+    assert not retried(PermissionError(errno.EACCES, "permission denied"))
+    assert not retried(ValueError("a bug is not retried"))
