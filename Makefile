@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test docs clean
+.PHONY: run test reliability docs clean
 
 run: $(STAMP)
 	$(VENV)/bin/newsfm build data/raw data/out
@@ -12,6 +12,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# Not part of `make test` (about 15 minutes): many more fuzz examples, 50 kill points, a longer
+# state machine; prints the figures and any failure.
+reliability: $(STAMP)
+	NEWSFM_FUZZ_EXAMPLES=2500 NEWSFM_KILL_POINTS=50 NEWSFM_STATE_MACHINE_EXAMPLES=25 \
+	  $(VENV)/bin/python -m tests.reliability $(CURDIR)/.reliability.jsonl \
+	  tests/test_hostile_input.py tests/test_input_tree.py tests/test_crashes.py tests/test_incremental.py
 
 docs: $(STAMP)
 	$(VENV)/bin/newsfm docs

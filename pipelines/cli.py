@@ -93,6 +93,10 @@ def build(
             )
     except OutputError as error:  # another run holds the folder, or it became unwritable
         fail(str(error))
+    except OSError as error:  # a full disk, an input folder that cannot be listed: readers are safe
+        where = f" ({error.filename})" if error.filename else ""
+        fail(f"the build stopped: {error.strerror or error}{where}. The published snapshot is complete; "
+             "the next run cleans up what this one left.")
     print_summary(summary, time.perf_counter() - started)
     if fail_on_reject and summary["rejected"]:
         raise SystemExit(EXIT_REJECTS)

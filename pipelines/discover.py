@@ -1,48 +1,149 @@
-"""Find the input files under a root and read them in batches."""
+"""Find the input files under a root and read them in batches.
+
+The input tree is read as hostile ground. Whatever is in it, every entry `walk` lists becomes
+one row of the `sources` ledger, and reading one never crashes a run, never blocks and never
+leaves the input folder:
+
+- hidden files and folders (`.git`, `.obsidian`, `.DS_Store`) are skipped;
+- linked folders are not descended into, so the walk stays inside the root and always ends
+  (loops, links to `..` or to `/`); a linked file is read only when it resolves inside the root;
+- only regular files are opened for reading: FIFOs, sockets and devices are refused from their
+  `stat`, never opened (a folder found where a file was listed is only listed, to say why);
+- a folder that cannot be listed is one `unreadable` row standing for the files in it;
+- a name that is not UTF-8 (Linux allows any bytes) is listed with `\\xNN` for its bytes that
+  are not, and rejected `unreadable` with a message asking to rename it;
+- a newsfm output folder inside the root (it holds `.newsfm.lock`) keeps its own entries out
+  of the input: `newsfm build data data/out` does not read its own output back;
+- a file over the size limit is hashed in chunks, never held in memory whole.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from transforms.extract import Extracted, extract, unreadable
-from transforms.frontmatter import DEFAULT_MAX_BYTES
+from pipelines.parts import STATE
+from pipelines.store import CURRENT, LAYERS, LOCK, SNAPSHOTS
+from transforms.extract import OTHER, Extracted, extract, file_kind, rejected, unreadable
+from transforms.frontmatter import DEFAULT_MAX_BYTES, Rejected
 
 DEFAULT_BATCH_SIZE = 2000  # files per task run and per part: about 30 MB of rows in a worker
+CHUNK_BYTES = 1 << 20  # files over the size limit are hashed this much at a time
+REPORT = "report"  # pipelines.report.REPORT_DIR (not imported: it brings matplotlib)
+OUTPUT_ENTRIES = frozenset({SNAPSHOTS, STATE, REPORT, CURRENT, *LAYERS})  # what newsfm writes in OUT
+OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY
+
+NOT_UTF8_NAME = (
+    "the file name (or a folder name above it) is not valid UTF-8; it is shown with \\xNN for those bytes; "
+    "rename it to have the file read"
+)
+OUTSIDE_LINK = "a symbolic link to a file outside the input folder; it is not followed"
+LINK_LOOP = "a symbolic link loop; it is not followed"
 
 
 def walk(root: Path) -> list[tuple[str, int | None, int | None]]:
     """(relative POSIX path, size, mtime_ns) of every file under `root`, sorted by path.
 
-    Hidden files and folders (`.git`, `.DS_Store`) are skipped; linked folders are not
-    descended into, so the walk stays inside `root` and always ends. Sizes and times follow
-    links to files; they are None where a file cannot be stat-ed (parsing then says why).
-    Folders that cannot be listed are skipped, as `os.walk` does.
+    Hidden files and folders (`.git`, `.DS_Store`) are skipped, and so are newsfm's own entries
+    in an output folder (one holding `.newsfm.lock`). Linked folders are not descended into,
+    so the walk stays inside `root` and always ends. Sizes and times follow links to files
+    (those of the link itself when its target cannot be stat-ed, so a broken link is not read
+    again until it changes); they are None where even that fails (parsing then says why).
+
+    A folder that cannot be listed is listed as one entry (its own size and time), which
+    parsing rejects as `unreadable`: the files in it are not silently lost. When `root` itself
+    cannot be listed, OSError: an unreadable input folder must not publish an empty warehouse.
+    Names that are not UTF-8 are given as `printable_path` shows them.
     """
     found = []
-    folders = [(str(root), "")]
+    folders = [(os.fspath(root), "")]
     while folders:
         folder, prefix = folders.pop()
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except OSError as error:
+            if not prefix:
+                raise OSError(error.errno, f"the input folder {folder} cannot be listed: {error.strerror}") from None
+            found.append((prefix[:-1], *stat_of(folder, follow_symlinks=False)))
             continue
+        output = any(entry.name == LOCK for entry in entries)  # a newsfm output folder
         for entry in entries:
-            if entry.name.startswith("."):
+            if entry.name.startswith(".") or (output and entry.name in OUTPUT_ENTRIES):
                 continue
             try:
-                if entry.is_dir():
-                    if not entry.is_symlink():
-                        folders.append((entry.path, f"{prefix}{entry.name}/"))
-                    continue
-                info = entry.stat()
-                found.append((prefix + entry.name, info.st_size, info.st_mtime_ns))
+                is_folder = entry.is_dir()
             except OSError:
-                found.append((prefix + entry.name, None, None))
-    return sorted(found)
+                is_folder = False
+            if is_folder:
+                if not entry.is_symlink():
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                continue
+            found.append((prefix + entry.name, *stat_of(entry.path, follow_symlinks=True)))
+    return sorted(printable(found))
+
+
+def stat_of(path: str, follow_symlinks: bool) -> tuple[int | None, int | None]:
+    """(size, mtime_ns) of `path` (of a link itself when its target cannot be stat-ed), or Nones."""
+    for follow in (True, False) if follow_symlinks else (False,):
+        try:
+            info = os.stat(path, follow_symlinks=follow)
+            return info.st_size, info.st_mtime_ns
+        except OSError:
+            continue
+    return None, None
+
+
+def printable(found: list[tuple[str, int | None, int | None]]) -> list[tuple[str, int | None, int | None]]:
+    """The entries with names that are not UTF-8 (surrogate-escaped by `os.scandir`) made printable."""
+    taken = set()
+    for path, _size, _mtime_ns in found:
+        try:
+            path.encode("utf-8")
+            taken.add(path)
+        except UnicodeEncodeError:
+            pass
+    if len(taken) == len(found):
+        return found
+    shown = []
+    for path, size, mtime_ns in found:
+        if path not in taken:
+            path = printable_path(path, taken)
+            taken.add(path)
+        shown.append((path, size, mtime_ns))
+    return shown
+
+
+def printable_path(path: str, taken: set[str]) -> str:
+    """A path that is not UTF-8 as text, with its other bytes as `\\xNN` and `\\` as `\\x5c`
+    (`caf\\xe9.md` for a Latin-1 `café.md`), so that `undecodable_path` gets the real one back.
+
+    When that is the name of a real path in `taken`, the escapes get more x's (`caf\\xxe9.md`):
+    a form with one x is never one with more, so a shown path is always one file's.
+    """
+    short = os.fsencode(path).replace(b"\\", b"\\x5c").decode("utf-8", "backslashreplace")
+    shown, marks = short, 1
+    while shown in taken:
+        marks += 1
+        shown = short.replace("\\x", "\\" + "x" * marks)
+    return shown
+
+
+def undecodable_path(path: str) -> str | None:
+    """The real (surrogate-escaped) relative path a `printable_path` stands for, if it can be one."""
+    if "\\x" not in path:
+        return None
+    raw = re.sub(rb"\\x+([0-9a-f]{2})", lambda match: bytes.fromhex(match[1].decode()), path.encode("utf-8"))
+    try:
+        raw.decode("utf-8")
+        return None  # a UTF-8 name is never shown escaped
+    except UnicodeDecodeError:
+        return os.fsdecode(raw)
 
 
 def discover(root: Path) -> list[str]:
@@ -59,38 +160,134 @@ class Unreadable(Exception):
     """Why a file is not read; the message is for the sources ledger."""
 
 
-def read_bytes(root: Path, path: str) -> bytes:
-    """A file's bytes, without following links out of `root` or blocking on a FIFO; or Unreadable."""
-    full = root / path
+def open_input(root: Path, path: str, real_root: str | None = None) -> int:
+    """A descriptor open for reading on the regular file `path` under `root`; or Unreadable.
+
+    Never follows a link out of `root` and never opens anything but a regular file (opening a
+    FIFO can block, a device can have effects), so nothing outside the input folder is read.
+    Where /proc tells what a descriptor points to, that is checked too after the open, so a
+    folder swapped for a link between the checks and the open does not lead outside either.
+    `real_root` is `os.path.realpath(root)`, when the caller has it.
+    """
+    full = os.path.join(root, path)
+    real_root = real_root or os.path.realpath(root)
     try:
-        if full.is_symlink() and not full.resolve().is_relative_to(root.resolve()):
-            raise Unreadable("a symbolic link to a file outside the input folder; it is not followed")
-        descriptor = os.open(full, os.O_RDONLY | os.O_NONBLOCK)
         try:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                raise Unreadable("not a regular file (a FIFO, socket or device); it is not read")
-            with os.fdopen(descriptor, "rb", closefd=False) as handle:
-                return handle.read()
-        finally:
+            info = os.lstat(full)
+        except OSError as error:  # a shown path (longer than its name) may be too long to exist
+            real = undecodable_path(path) if error.errno in (errno.ENOENT, errno.ENAMETOOLONG) else None
+            if real is not None and os.path.lexists(os.path.join(root, real)):
+                raise Unreadable(NOT_UTF8_NAME) from None
+            raise
+        target = full
+        if stat.S_ISLNK(info.st_mode):
+            target = os.path.realpath(full)
+            if not inside(target, real_root):
+                raise Unreadable(OUTSIDE_LINK)
+            try:
+                info = os.stat(target)
+            except OSError as error:
+                if error.errno == errno.ELOOP:
+                    raise Unreadable(LINK_LOOP) from None
+                if error.errno == errno.ENOENT:
+                    raise Unreadable(f"a symbolic link to {os.readlink(full)}, which does not exist") from None
+                raise
+        refuse_unless_regular(info.st_mode, target)
+        descriptor = os.open(target, OPEN_FLAGS)
+        try:
+            if not inside(opened_path(descriptor) or real_root, real_root):  # swapped since the checks
+                raise Unreadable(OUTSIDE_LINK)
+            refuse_unless_regular(os.fstat(descriptor).st_mode, target)  # replaced since the stat
+        except BaseException:
             os.close(descriptor)
+            raise
+        return descriptor
     except OSError as error:
         raise Unreadable(f"could not be read: {error.strerror or error}") from None
+
+
+def inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def opened_path(descriptor: int) -> str | None:
+    """The real path an open descriptor points to, where the system says (Linux's /proc)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{descriptor}")
+    except OSError:
+        return None
+
+
+def refuse_unless_regular(mode: int, path: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as error:
+            raise Unreadable(f"a folder that cannot be listed ({error.strerror}); the files in it are not read") from None
+        raise Unreadable("a folder where a file was found; the input changed during the build, the next build reads it")
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file, folder or link")
+    raise Unreadable(f"not a regular file ({kind}); it is not read")
+
+
+def read_bytes(root: Path, path: str) -> bytes:
+    """A file's bytes, without following links out of `root` or opening anything but a regular file; or Unreadable."""
+    descriptor = open_input(root, path)
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise Unreadable(f"could not be read: {error.strerror or error}") from None
+
+
+def hash_stream(handle) -> tuple[str, int]:
+    """SHA-256 and size of the rest of an open file, read a chunk at a time."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := handle.read(CHUNK_BYTES):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def content_hash(root: Path, path: str) -> str | None:
     """SHA-256 of a file's bytes, as the sources ledger records it; None when it cannot be read."""
     try:
-        return hashlib.sha256(read_bytes(root, path)).hexdigest()
-    except Unreadable:
+        with os.fdopen(open_input(root, path), "rb") as handle:
+            return hash_stream(handle)[0]
+    except (Unreadable, OSError):
         return None
 
 
-def read_file(root: Path, path: str, max_bytes: int) -> Extracted:
+def read_file(root: Path, path: str, max_bytes: int, real_root: str | None = None) -> Extracted:
+    """The file's ledger facts and record, from one read of its bytes.
+
+    A file over `max_bytes` is not kept in memory: it is hashed in chunks and rejected as
+    `too_large` (or `unsupported_file`) exactly as `extract` would reject its bytes.
+    """
     try:
-        return extract(path, read_bytes(root, path), max_bytes)
+        with os.fdopen(open_input(root, path, real_root), "rb") as handle:
+            if os.fstat(handle.fileno()).st_size <= max_bytes:
+                return extract(path, handle.read(), max_bytes)
+            digest, size = hash_stream(handle)
     except Unreadable as error:
         return unreadable(path, str(error))
+    except OSError as error:
+        return unreadable(path, f"could not be read: {error.strerror or error}")
+    return over_limit(path, digest, size, max_bytes)
+
+
+def over_limit(path: str, digest: str, size: int, max_bytes: int) -> Extracted:
+    """What `extract` says of a file of `size` bytes over `max_bytes` (tests check it is the same)."""
+    kind = file_kind(path)
+    if kind == OTHER:  # unsupported whatever its size
+        return replace(extract(path, b"", max_bytes), content_sha256=digest, size_bytes=size)
+    message = f"the file has {size:,} bytes, over the limit of {max_bytes:,}; raise --max-file-bytes to accept it"
+    return rejected(Rejected("too_large", message), path=path, kind=kind, content_sha256=digest, size_bytes=size)
 
 
 def read_batch(root: Path, paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Extracted]:
-    return [read_file(root, path, max_bytes) for path in paths]
+    real_root = os.path.realpath(root)  # once a batch: the root may be a link, retargeted between runs
+    return [read_file(root, path, max_bytes, real_root) for path in paths]

@@ -24,7 +24,7 @@ from pipelines.parts import compact, loader, read_part_table, remove_parts_excep
 from pipelines.state import Changes, Entry, classify, read_state, settings_key, write_state
 from pipelines.store import (
     LOCK_TIMEOUT_SECONDS, SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest,
-    read_table,
+    read_table, remove_old_snapshots,
 )
 from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT, INPUT_COLUMNS, analytics_tables, input_frame
 from transforms.analytics.headlines import headlines_markdown
@@ -187,7 +187,9 @@ def build_warehouse(
             if changes.touched:  # same bytes, new times: remember the times so they are not hashed again
                 write_state(out, changes.unchanged, settings, state.snapshot, analytics_settings,
                             racy_after_ns=discovered_ns - RACY_NS)
-            summary = unchanged_summary(out, changes, started)
+            remove_old_snapshots(out)  # leftovers of a run killed after it published
+            remove_parts_except(out, keep={entry.part_id for entry in changes.unchanged.values()})
+            summary = unchanged_summary(out, changes, [n for n in (lock_notice, notice) if n], started)
             create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary",
                                      description="newsfm build summary")
             return summary
@@ -227,11 +229,11 @@ def file_figures(sources: pd.DataFrame) -> dict:
     }
 
 
-def unchanged_summary(out: Path, changes: Changes, started: float) -> dict:
+def unchanged_summary(out: Path, changes: Changes, notices: list[str], started: float) -> dict:
     """The summary of a run that found nothing to do: the published snapshot's figures."""
     manifest = read_manifest(out)
     rows = {name: manifest["rows"][name] for name in TABLES}
-    return {**manifest["files"], **changes.counts(), "notices": [], "rows": rows, "out_dir": str(out),
+    return {**manifest["files"], **changes.counts(), "notices": notices, "rows": rows, "out_dir": str(out),
             "snapshot": manifest["snapshot"], "published": False, "seconds": round(time.perf_counter() - started, 3)}
 
 

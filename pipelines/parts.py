@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
+from pipelines.killpoints import checkpoint
 from transforms.combine import Load
 from transforms.normalize import PART_SCHEMAS
 
@@ -41,7 +42,9 @@ def write_part(out_dir: Path, tables: dict[str, pa.Table]) -> str:
     for name, table in tables.items():
         with ipc.new_file(temporary / f"{name}.arrow", table.schema, options=IPC_OPTIONS) as writer:
             writer.write_table(table)
+        checkpoint(f"part {name} written")
     os.rename(temporary, final)
+    checkpoint("part complete")
     return part_id
 
 
@@ -95,3 +98,4 @@ def remove_parts_except(out_dir: Path, keep: Iterable[str]) -> None:
         for path in folder.iterdir():
             if path.name not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+                checkpoint("part removed")

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, NamedTuple
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from pipelines.killpoints import checkpoint
 from pipelines.parts import STATE
 from pipelines.store import current_snapshot
 from transforms.normalize import PART_SCHEMAS
@@ -89,9 +90,18 @@ def state_path(out_dir: Path) -> Path:
     return out_dir / STATE / STATE_FILE
 
 
+def temporary_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
 def read_state(out_dir: Path, settings: str) -> tuple[State | None, str | None]:
-    """The state record, or None and a one-line notice saying why the build must be full."""
+    """The state record, or None and a one-line notice saying why the build must be full.
+
+    A record whose write was interrupted before its rename left only a temporary file, which
+    is removed: the record before it still stands.
+    """
     path = state_path(out_dir)
+    temporary_path(path).unlink(missing_ok=True)
     if not path.exists():  # a first build needs no notice; one after a published snapshot does
         return None, "no state record: full build" if current_snapshot(out_dir) else None
     try:
@@ -140,14 +150,16 @@ def write_state(
                 "analytics": json.dumps(analytics, sort_keys=True)}
     table = pa.Table.from_pydict(columns, schema=STATE_SCHEMA.with_metadata(metadata))
     path = state_path(out_dir)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = temporary_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(temporary, "wb") as handle:
         with ipc.new_file(handle, table.schema) as writer:
             writer.write_table(table)
         handle.flush()
         os.fsync(handle.fileno())
+    checkpoint("state record written")
     os.replace(temporary, path)
+    checkpoint("state record replaced")
     descriptor = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -171,7 +183,9 @@ def classify(
         entry = known.get(path)
         if entry is None:
             changes.new.append(path)
-        elif size is not None and (entry.size_bytes, entry.mtime_ns) == (size, mtime_ns):
+        elif size is not None and (entry.size_bytes, entry.mtime_ns) == (size, mtime_ns) and (
+            entry.content_sha256 is not None or content_hash(path) is None  # unreadable: unchanged while it still is
+        ):
             changes.unchanged[path] = entry
         elif entry.content_sha256 is not None and content_hash(path) == entry.content_sha256:
             changes.unchanged[path] = Entry(size, mtime_ns, entry.content_sha256, entry.part_id)

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.killpoints import checkpoint
 from transforms.schema import TABLES, SchemaMismatch, conform, to_frame
 
 SNAPSHOTS, CURRENT, STAGING_PREFIX, LOCK = "snapshots", "current", ".staging-", ".newsfm.lock"
@@ -160,9 +161,11 @@ class SnapshotWriter:
         if table.schema != TABLES[name].schema:
             raise SchemaMismatch(f"{name}: schema {table.schema} differs from the table's")
         self.rows[name] = write_arrow(self.staging / layer / name, table)
+        checkpoint(f"{layer} table {name} written")
 
     def write_frame(self, layer: str, name: str, frame: pd.DataFrame) -> None:
         self.rows[name] = write_table(self.staging / layer / name, name, frame)
+        checkpoint(f"{layer} table {name} written")
 
     def carry(self, layer: str) -> None:
         """Take `layer` unchanged from the published snapshot (hard links, or copies)."""
@@ -179,9 +182,11 @@ class SnapshotWriter:
         (self.staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         fsync_path(self.staging / "manifest.json")
         fsync_path(self.staging)
+        checkpoint("manifest written")
         final = self.out_dir / SNAPSHOTS / self.id
         os.rename(self.staging, final)
         fsync_path(self.out_dir / SNAPSHOTS)
+        checkpoint("snapshot complete")
         return final
 
 
@@ -218,13 +223,16 @@ def publish(out_dir: Path, snapshot: Path) -> None:
     temporary = out_dir / f".{CURRENT}-{snapshot.name}"
     temporary.unlink(missing_ok=True)
     os.symlink(Path(SNAPSHOTS) / snapshot.name, temporary)
+    checkpoint("new current link made")
     os.replace(temporary, out_dir / CURRENT)
+    checkpoint("published")
     for layer in LAYERS:
         link = out_dir / layer
         if not link.is_symlink():
             os.symlink(Path(CURRENT) / layer, link)
     fsync_path(out_dir)
     remove_old_snapshots(out_dir)
+    checkpoint("old snapshots removed")
 
 
 def current_snapshot(out_dir: Path) -> Path | None:

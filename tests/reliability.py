@@ -3,7 +3,7 @@
 Tests call `record(kind, what, count)` (kinds: `fuzz` examples run, `adversarial` files tried,
 `killpoint` kill points survived). The records go, one JSON object a line, to the file named by
 NEWSFM_RELIABILITY_LOG; without it (a plain `make test`) nothing is written. `python -m
-tests.reliability LOG` prints the totals.
+tests.reliability LOG TEST_FILE...` runs those tests and prints the totals and any failure.
 """
 
 from __future__ import annotations
@@ -33,10 +33,35 @@ def totals(log: Path) -> Counter:
     return counts
 
 
-if __name__ == "__main__":
-    counts = totals(Path(sys.argv[1]))
-    failures = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+class FailureCounter:
+    """A pytest plugin that counts failed tests (setup, call or teardown)."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if report.failed:
+            self.failed.append(report.nodeid)
+
+
+def main(log: Path, test_files: list[str]) -> int:
+    """Run the reliability tests with their figures going to `log`, then print the totals."""
+    import pytest
+
+    log.unlink(missing_ok=True)
+    os.environ["NEWSFM_RELIABILITY_LOG"] = str(log)
+    counter = FailureCounter()
+    status = pytest.main(["-q", "-p", "no:cacheprovider", *test_files], plugins=[counter])
+    counts = totals(log)
+    print()
     print(f"fuzz examples run:        {counts['fuzz']:>7,}")
     print(f"adversarial files tried:  {counts['adversarial']:>7,}")
     print(f"kill points survived:     {counts['killpoint']:>7,}")
-    print(f"failures:                 {failures:>7,}")
+    print(f"failures:                 {len(counter.failed):>7,}")
+    for nodeid in counter.failed:
+        print(f"  {nodeid}")
+    return int(status)
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]), sys.argv[2:]))

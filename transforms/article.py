@@ -127,10 +127,10 @@ def to_article(front_matter: dict) -> Article:
     url = f.web_url("webUrl", f.required("webUrl", get("webUrl")))
     published_at = f.timestamp("publishedDateTime", f.required("publishedDateTime", get("publishedDateTime")))
     topics = []
-    for i, name in enumerate(f.sequence("topics", get("topics"))):
-        name = f.text(f"topics[{i}]", name)
+    for i, value in enumerate(f.sequence("topics", get("topics"))):
+        name = f.text(f"topics[{i}]", value)
         if name is None:
-            raise f.bad_value(f"topics[{i}]", name, "a topic name")
+            raise f.bad_value(f"topics[{i}]", value, "a topic name")
         topics.append(name.strip())
     return Article(
         title=title,

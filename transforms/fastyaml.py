@@ -4,9 +4,10 @@ PyYAML's C parser still builds every node and value in Python, which makes it mo
 cost of a build. Front matter uses a small part of YAML: block mappings with plain keys,
 indented block sequences, and one-line plain, single- or double-quoted scalars. This module
 reads exactly that part and returns `UNSUPPORTED` for anything else (comments, flow style,
-anchors, tags, multi-line scalars, escapes other than `\\"` and `\\\\`, repeated keys, tabs,
-odd indentation...), so the caller falls back to `StrictLoader`. On what it accepts, it
-returns what `StrictLoader` returns: strings, None for null, lists and dicts in order.
+anchors, aliases, tags, multi-line scalars, escapes other than `\\"` and `\\\\`, repeated keys,
+tabs, odd indentation, nesting deeper than MAX_DEPTH...), so the caller falls back to
+`StrictLoader`, which reads or refuses it. On what it accepts, it returns what `StrictLoader`
+returns: strings, None for null, lists and dicts in order.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import re
 
 UNSUPPORTED = object()
+MAX_DEPTH = 32  # lists and mappings nested deeper are left to StrictLoader, which refuses them (the same limit)
+MAX_KEY = 1024  # YAML's limit on an implicit key, which libyaml enforces
 
 # What PyYAML's reader refuses, tabs, and the line breaks other than \n that YAML 1.1 knows.
 _SPECIAL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
@@ -43,28 +46,30 @@ def parse(text: str) -> object:
     try:
         if lines[0][0] != 0 or lines[0][1].startswith("-"):
             raise _Unsupported
-        value, end = _mapping(lines, 0, 0)
+        value, end = _mapping(lines, 0, 0, 1)
         if end != len(lines):
             raise _Unsupported
-    except (_Unsupported, RecursionError):
+    except _Unsupported:
         return UNSUPPORTED
     return value
 
 
-def _mapping(lines: list, i: int, indent: int) -> tuple[dict, int]:
+def _mapping(lines: list, i: int, indent: int, depth: int) -> tuple[dict, int]:
+    if depth > MAX_DEPTH:
+        raise _Unsupported
     result: dict = {}
     while i < len(lines) and lines[i][0] == indent:
         match = _KEY.match(lines[i][1])
         if match is None:
             raise _Unsupported
         key, rest = match.group(1), match.group(2)
-        if key in result or key in _NULLS:
+        if key in result or key in _NULLS or len(key) > MAX_KEY:
             raise _Unsupported  # StrictLoader reports repeated keys with their place; `null:` is a None key
         i += 1
         if rest:
             result[key] = _scalar(rest)
         elif i < len(lines) and lines[i][0] > indent:
-            result[key], i = _block(lines, i, lines[i][0])
+            result[key], i = _block(lines, i, lines[i][0], depth + 1)
         elif i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("-"):
             raise _Unsupported  # a sequence not indented under its key
         else:
@@ -74,13 +79,15 @@ def _mapping(lines: list, i: int, indent: int) -> tuple[dict, int]:
     return result, i
 
 
-def _block(lines: list, i: int, indent: int) -> tuple[object, int]:
+def _block(lines: list, i: int, indent: int, depth: int) -> tuple[object, int]:
     if lines[i][1].startswith("- ") or lines[i][1] == "-":
-        return _sequence(lines, i, indent)
-    return _mapping(lines, i, indent)
+        return _sequence(lines, i, indent, depth)
+    return _mapping(lines, i, indent, depth)
 
 
-def _sequence(lines: list, i: int, indent: int) -> tuple[list, int]:
+def _sequence(lines: list, i: int, indent: int, depth: int) -> tuple[list, int]:
+    if depth > MAX_DEPTH:
+        raise _Unsupported
     items = []
     while i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("- "):
         rest = lines[i][1][2:]
@@ -89,7 +96,7 @@ def _sequence(lines: list, i: int, indent: int) -> tuple[list, int]:
             raise _Unsupported
         if _KEY.match(item):
             lines[i] = [indent + 2 + len(rest) - len(item), item]  # the item's mapping starts here
-            value, i = _mapping(lines, i, lines[i][0])
+            value, i = _mapping(lines, i, lines[i][0], depth + 1)
             items.append(value)
         else:
             items.append(_scalar(item))

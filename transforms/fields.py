@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from transforms.frontmatter import Rejected
+from transforms.frontmatter import Rejected, shorten
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -23,10 +23,7 @@ _SPACE = re.compile(r"\s")
 
 
 def bad_value(path: str, value: Any, expected: str) -> Rejected:
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return Rejected("bad_value", f"{path} should be {expected}, got {shown}")
+    return Rejected("bad_value", f"{path} should be {expected}, got {shorten(value)}")
 
 
 def is_absent(value: Any) -> bool:
@@ -52,8 +49,11 @@ def integer(path: str, value: Any) -> int | None:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        number = int(value.strip())
+    elif isinstance(value, str) and _INTEGER.fullmatch(written := value.strip()):
+        digits = written.lstrip("+-").lstrip("0") or "0"
+        if len(digits) > 19:  # beyond 64 bits (and int() refuses over 4,300 digits)
+            raise bad_value(path, value, "a whole number that fits in 64 bits")
+        number = -int(digits) if written.startswith("-") else int(digits)
     else:
         raise bad_value(path, value, "a whole number")
     if not INT64_MIN <= number <= INT64_MAX:

@@ -14,13 +14,18 @@ import yaml
 from transforms import fastyaml
 
 DEFAULT_MAX_BYTES = 1024 * 1024
+# Lists and mappings nested deeper than this are refused. Real front matter nests 6 deep at most
+# (article → related → item → provider → images → image); 32 leaves room, and keeps every walk
+# over a value (construction, messages, the converters) far from Python's recursion limit.
+MAX_DEPTH = 32
 
 REASONS = {
     "not_utf8": "the file is not valid UTF-8 text",
     "too_large": "the file is larger than the configured limit (default 1 MiB)",
     "no_front_matter": "the file does not start with a `---` line",
     "unterminated_front_matter": "the front matter is never closed by a second `---` line",
-    "yaml_error": "the front matter is not valid YAML, or uses a tag that is not allowed",
+    "yaml_error": "the front matter is not valid YAML, or uses what front matter may not: an alias, a tag "
+    f"outside YAML's standard types, nesting deeper than {MAX_DEPTH}, a control character",
     "not_a_mapping": "the front matter is valid YAML but not a mapping of field names to values",
     "duplicate_key": "a mapping repeats a key (YAML parsers silently keep the last one)",
     "missing_field": "a required field (title, webUrl, publishedDateTime) is absent or empty",
@@ -43,15 +48,31 @@ class Rejected(Exception):
 
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
-_NULL_TAG = "tag:yaml.org,2002:null"
+_YAML_TAG = "tag:yaml.org,2002:"
+_NULL_TAG = _YAML_TAG + "null"
+# Tags a document may carry: what plain YAML resolves to here (str, null, seq, map), and the
+# standard scalar types a dumper writes (`!!int "65"`), which the guarded constructors build.
+_SCALAR_TYPES = ("bool", "int", "float", "timestamp")
+ALLOWED_TAGS = frozenset(_YAML_TAG + name for name in ("str", "null", "seq", "map", *_SCALAR_TYPES))
+MAX_TYPED_SCALAR = 100  # characters of a !!int, !!float, !!bool or !!timestamp value
+# What YAML allows in a stream (PyYAML's reader refuses the rest), applied after escapes too.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def shorten(value: Any, limit: int = 80) -> str:
+    """`repr(value)` cut to `limit` characters, for messages."""
+    shown = repr(value[: limit + 1] if isinstance(value, str) else value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 class StrictLoader(_Base):  # type: ignore[misc, valid-type]
     """A safe loader that resolves plain scalars to strings (or null) and refuses duplicate keys.
 
     Types are converted explicitly by `transforms.fields`, so `1e3`, `no` or `2020-06-10` stay
-    the text the author wrote until a field says what it should be. Tags outside YAML's safe
-    set (`!!python/...`, custom tags) raise a ConstructorError and are never constructed.
+    the text the author wrote until a field says what it should be. Before anything is
+    constructed, `check_node` refuses aliases, tags outside ALLOWED_TAGS, deep nesting and
+    control characters; explicit `!!int`, `!!float`, `!!bool` and `!!timestamp` values are
+    built by guarded constructors that fail only as YAML errors.
     """
 
     yaml_implicit_resolvers = {
@@ -74,11 +95,87 @@ class StrictLoader(_Base):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
+def _guarded(construct, name: str):
+    """PyYAML's constructor for a standard scalar tag, failing only as a YAML error.
+
+    Its own failures on a malformed value (`!!int abc`, `!!int ""`, `!!timestamp x`, `!!bool
+    maybe`) are a ValueError, IndexError, AttributeError or KeyError; a long value is refused
+    before it is read, since an `!!int` of many `:`-separated parts costs quadratic time.
+    """
+
+    def guarded(loader: yaml.constructor.BaseConstructor, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_TYPED_SCALAR:
+            problem = f"a !!{name} value longer than {MAX_TYPED_SCALAR} characters is not allowed"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError):
+            problem = f"{shorten(node.value)} is not a valid !!{name}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+    return guarded
+
+
+for _name in _SCALAR_TYPES:
+    StrictLoader.add_constructor(_YAML_TAG + _name, _guarded(StrictLoader.yaml_constructors[_YAML_TAG + _name], _name))
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: Any, mark: yaml.Mark):
         super().__init__(key)
         self.key = key
         self.mark = mark
+
+
+class _NotAllowed(Exception):
+    def __init__(self, problem: str, mark: yaml.Mark):
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
+
+
+def check_node(root: yaml.Node) -> None:
+    """Refuse a composed document that front matter never needs and that could cost a reader dearly.
+
+    - an alias (`*name`): the only way a YAML value outgrows its text (a "billion laughs" of
+      nine aliases nine deep is 387 million strings to anything that walks it). The composer
+      shares the anchored node, so an alias is a node met twice; real front matter has none.
+    - a tag outside ALLOWED_TAGS: `!!python/...` and `!custom` must never be constructed,
+      `!!binary` (bytes), `!!set` (unordered, so its text is not deterministic), `!!omap` and
+      `!!pairs` (lists of pairs) are values no field takes.
+    - lists and mappings nested deeper than MAX_DEPTH.
+    - a character YAML does not allow in a stream, written as an escape (`"\\0"`, `"\\e"`).
+
+    One pass over the nodes, level by level without recursion, before any value is constructed.
+    """
+    seen: set[int] = set()
+    level, depth = [root], 0
+    while level:
+        depth += 1
+        below: list = []
+        for node in level:
+            if id(node) in seen:
+                problem = "the value anchored here is repeated by an alias (*name); aliases are not allowed, write it out"
+                raise _NotAllowed(problem, node.start_mark)
+            seen.add(id(node))
+            if node.tag not in ALLOWED_TAGS:
+                tag = "!!" + node.tag[len(_YAML_TAG) :] if node.tag.startswith(_YAML_TAG) else node.tag
+                problem = f"the tag {shorten(tag, 60)} is not allowed; remove it, each field converts its own value"
+                raise _NotAllowed(problem, node.start_mark)
+            if node.id == "scalar":
+                # only escapes bring in what the reader refuses, and only double quotes have escapes
+                bad = node.style == '"' and _NOT_PRINTABLE.search(node.value)
+                if bad:
+                    problem = f"an escape gives the control character U+{ord(bad.group()):04X}, which text may not contain"
+                    raise _NotAllowed(problem, node.start_mark)
+            elif depth > MAX_DEPTH:
+                raise _NotAllowed(f"lists and mappings are nested more than {MAX_DEPTH} deep", node.start_mark)
+            elif node.id == "sequence":
+                below += node.value
+            else:
+                for pair in node.value:
+                    below += pair
+        level = below
 
 
 def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -132,17 +229,26 @@ def parse_yaml(text: str, first_line: int = 1, fast: bool = True) -> Any:
         if value is not fastyaml.UNSUPPORTED:
             return value
     loader = StrictLoader(text)
+    documents: list = []
     try:
-        documents = []
-        while loader.check_data():
-            documents.append(loader.get_data())
+        while loader.check_node():
+            node = loader.get_node()
+            check_node(node)
+            document = loader.construct_document(node)
+            if document is not None:
+                documents.append(document)
+            if len(documents) > 1:
+                raise Rejected("yaml_error", "expected one YAML document, found several")
     except _DuplicateKey as error:
         raise Rejected(
             "duplicate_key",
-            f"the key {error.key!r} appears twice in one mapping; YAML would silently keep the last value, remove one",
+            f"the key {shorten(error.key)} appears twice in one mapping; YAML would silently keep the last value, remove one",
             first_line + error.mark.line,
             error.mark.column + 1,
         ) from None
+    except _NotAllowed as error:
+        line, column = first_line + error.mark.line, error.mark.column + 1
+        raise Rejected("yaml_error", f"not allowed at line {line}, column {column}: {error.problem}", line, column) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f" at line {first_line + mark.line}, column {mark.column + 1}" if mark else ""
@@ -152,14 +258,21 @@ def parse_yaml(text: str, first_line: int = 1, fast: bool = True) -> Any:
             first_line + mark.line if mark else None,
             mark.column + 1 if mark else None,
         ) from None
-    except yaml.YAMLError as error:  # reader errors (control characters) carry no mark
+    except yaml.reader.ReaderError as error:  # a character YAML refuses (NUL, ESC, U+FFFE): no mark
+        # the reader stops at the first one, so its first occurrence is the place
+        at = text.find(chr(error.character)) if isinstance(error.character, int) else -1
+        if at < 0:
+            raise Rejected("yaml_error", f"invalid YAML: {error}") from None
+        line, column = first_line + text.count("\n", 0, at), at - text.rfind("\n", 0, at)
+        problem = f"the character U+{error.character:04X} is not allowed ({error.reason})"
+        raise Rejected("yaml_error", f"invalid YAML at line {line}, column {column}: {problem}", line, column) from None
+    except yaml.YAMLError as error:
         raise Rejected("yaml_error", f"invalid YAML: {error}") from None
+    except RecursionError:  # only the pure-Python composer recurses (libyaml stops at 1,000 levels)
+        raise Rejected("yaml_error", f"lists and mappings are nested more than {MAX_DEPTH} deep") from None
     finally:
         loader.dispose()
-    content = [document for document in documents if document is not None]
-    if len(content) > 1:
-        raise Rejected("yaml_error", f"expected one YAML document, found {len(content)}")
-    return content[0] if content else None
+    return documents[0] if documents else None
 
 
 def read_front_matter(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
