@@ -52,7 +52,8 @@ def reporting_progress(callback: Callable[[int, int], None]) -> Iterator[None]:
 def on_dask(flow_: Flow, address: str) -> Flow:
     """The flow with its batch tasks run on the Dask cluster at `address` (prefect-dask).
 
-    Workers read the input folder by the same path, so it must be on storage they all reach.
+    Workers read the input folder and write their parts into the output folder by the same
+    paths, so both must be on storage they all reach.
     Each worker's Prefect client reports to PREFECT_API_URL: point it at a Prefect server
     (without one, each worker process starts a temporary server of its own).
     """
