@@ -30,4 +30,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) data/out/current data/out/warehouse data/out/snapshots
+	rm -rf $(VENV) data/out/current data/out/warehouse data/out/analytics data/out/snapshots data/out/state data/out/report data/out/.newsfm.lock
