@@ -84,6 +84,13 @@ def test_provider_domain_falls_back_to_the_url_host():
     assert article.provider == Provider("example.com", None)
 
 
+@pytest.mark.parametrize("written", ["/", " . ", "", "///"])
+def test_a_provider_domain_that_normalizes_to_nothing_falls_back_to_the_url_host(written):
+    article = to_article({"title": "T", "publishedDateTime": "2020-01-01", "webUrl": "https://news.example.org/a",
+                          "provider": {"name": "N", "domain": written}})
+    assert article.provider == Provider("news.example.org", "N")
+
+
 def test_topic_entry():
     entry = to_topic_entry({"taxonomy": "topic", "_id": "aws-ai", "name": "AWS AI", "parent": "AI", "keywords": ["aws", "sagemaker"]})
     assert (entry.topic_id, entry.name, entry.parent_name, entry.keywords) == ("aws-ai", "AWS AI", "AI", ("aws", "sagemaker"))

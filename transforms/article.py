@@ -91,13 +91,15 @@ def to_images(path: str, value: object) -> tuple[Image, ...]:
 
 
 def to_provider(path: str, value: object, web_url: str) -> Provider | None:
-    """The provider mapping; its domain falls back to the host of the item's own URL."""
+    """The provider mapping; its domain falls back to the host of the item's own URL (also when
+    the domain written is empty once normalized, like `/` or `.`)."""
     item = f.mapping(path, value)
-    domain = f.text(f"{path}.domain", item.get("domain")) or url_host(web_url)
-    if domain is None:
+    written = f.text(f"{path}.domain", item.get("domain"))
+    domain = provider_domain(written or "") or provider_domain(url_host(web_url) or "")
+    if not domain:
         return None
     return Provider(
-        domain=provider_domain(domain),
+        domain=domain,
         name=f.text(f"{path}.name", item.get("name")),
         images=to_images(f"{path}.images", item.get("images")),
     )
