@@ -314,6 +314,7 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
     logs.mkdir(parents=True, exist_ok=True)
     base_env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "PYTHONUNBUFFERED": "1"}
     prefect_home: Path | None = None
+    first_run_s: float | None = None
     runs: dict[str, Run] = {}
     for tool in args.only:
         out = outs / ("newsfm" if tool == "newsfm-again" else tool)
@@ -324,9 +325,9 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
                 # output folder, as the same user rerunning it would
                 prefect_home = Path(tempfile.mkdtemp(prefix=f"prefect-{size}-", dir=work))
                 env["PREFECT_HOME"] = str(prefect_home)
-                first_run_s[size] = warm_up(env, work, args.timeout)
+                first_run_s = warm_up(env, work, args.timeout)
                 print(f"[{size}] Prefect's first run in a new PREFECT_HOME (a 1-file build, unmeasured): "
-                      f"{first_run_s[size]:.1f} s", flush=True)
+                      f"{first_run_s:.1f} s", flush=True)
             env["PREFECT_HOME"] = str(prefect_home)
         if tool == "newsfm-again" and "newsfm" not in runs:
             print(f"[{size}] newsfm-again: first an unmeasured build, so there is something to rebuild", flush=True)
@@ -353,11 +354,8 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
               flush=True)
     if prefect_home is not None:
         shutil.rmtree(prefect_home, ignore_errors=True)
-    return {"size": size, "seed": args.seed, "corpus": corpus_info, "prefect_first_run_s": first_run_s.get(size),
+    return {"size": size, "seed": args.seed, "corpus": corpus_info, "prefect_first_run_s": first_run_s,
             "runs": {tool: asdict(run) for tool, run in runs.items()}}
-
-
-first_run_s: dict[int, float] = {}
 
 
 def warm_up(env: dict, work: Path, timeout: float) -> float:

@@ -69,10 +69,8 @@ def build(
     and rejects, 2 when the input or output folder cannot be used.
     """
     started = time.perf_counter()
-    if not raw_dir.is_dir():
-        fail(f"input folder {raw_dir} does not exist or is not a folder")
+    check_folders(raw_dir, out_dir)
     try:
-        prepare_output(out_dir)
         lock_timeout = wait_until_unlocked(out_dir, lock_timeout)
     except OutputError as error:
         fail(str(error))
@@ -131,12 +129,7 @@ def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int) -> N
         CronSchedule(cron=cron)
     except ValueError:
         fail(f"--cron {cron!r} is not a cron expression (five fields: minute hour day month weekday)")
-    if not raw_dir.is_dir():
-        fail(f"input folder {raw_dir} does not exist or is not a folder")
-    try:
-        prepare_output(out_dir)
-    except OutputError as error:
-        fail(str(error))
+    check_folders(raw_dir, out_dir)
     from pipelines.flows import build_warehouse
 
     parameters = {"raw_dir": str(raw_dir.resolve()), "out_dir": str(out_dir.resolve()), "workers": workers}
@@ -196,6 +189,16 @@ def docs(check: bool, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(rendered)
     click.echo(f"wrote {path}")
+
+
+def check_folders(raw_dir: Path, out_dir: Path) -> None:
+    """Exit 2 unless the input folder exists and the output folder can be written: before Prefect starts."""
+    if not raw_dir.is_dir():
+        fail(f"input folder {raw_dir} does not exist or is not a folder")
+    try:
+        prepare_output(out_dir)
+    except OutputError as error:
+        fail(str(error))
 
 
 def quiet_prefect(verbose: bool) -> None:

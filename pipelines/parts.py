@@ -49,7 +49,12 @@ def write_part(out_dir: Path, tables: dict[str, pa.Table]) -> str:
 
 
 def read_part_table(out_dir: Path, part_id: str, name: str, columns: Sequence[str] | None = None) -> pa.Table:
-    with ipc.open_file(parts_dir(out_dir) / part_id / f"{name}.arrow") as reader:
+    """One part table, or only some of its columns (the others are not even decompressed)."""
+    options = None
+    if columns:
+        names = PART_SCHEMAS[name].names
+        options = ipc.IpcReadOptions(included_fields=[names.index(column) for column in columns])
+    with ipc.open_file(parts_dir(out_dir) / part_id / f"{name}.arrow", options=options) as reader:
         table = reader.read_all()
     return table.select(list(columns)) if columns else table
 
@@ -65,10 +70,11 @@ def loader(out_dir: Path, live: Mapping[str, str]) -> Load:
 
     def load(name: str, columns: Sequence[str] | None = None) -> pa.Table:
         tables = [PART_SCHEMAS[name].empty_table()]
+        wanted = list(dict.fromkeys(["source_path", *columns])) if columns else None
         for part_id, paths in sorted(paths_by_part.items()):
-            table = read_part_table(out_dir, part_id, name)
+            table = read_part_table(out_dir, part_id, name, wanted)
             tables.append(table.filter(pc.is_in(table.column("source_path"), value_set=pa.array(paths, pa.string()))))
-        table = pa.concat_tables(tables)
+        table = pa.concat_tables([tables[0].select(wanted) if wanted else tables[0], *tables[1:]])
         return table.select(list(columns)) if columns else table
 
     return load

@@ -137,12 +137,14 @@ def write_state(
     the same clock tick, keeping its size and time ("racy", as git calls it): its time is not
     recorded, so the next run compares its hash instead.
     """
+    def trusted_mtime(mtime_ns: int | None) -> int | None:
+        return mtime_ns if mtime_ns is not None and mtime_ns < racy_after_ns else None
+
     paths = sorted(files)
     columns = {
         "source_path": paths,
         "size_bytes": [files[p].size_bytes for p in paths],
-        "mtime_ns": [None if (files[p].mtime_ns or racy_after_ns) >= racy_after_ns else files[p].mtime_ns
-                     for p in paths],
+        "mtime_ns": [trusted_mtime(files[p].mtime_ns) for p in paths],
         "content_sha256": [files[p].content_sha256 for p in paths],
         "part_id": [files[p].part_id for p in paths],
     }
