@@ -30,8 +30,9 @@ from typing import Iterator
 
 from pipelines.parts import STATE
 from pipelines.store import CURRENT, LAYERS, LOCK, SNAPSHOTS
-from transforms.extract import OTHER, Extracted, extract, file_kind, rejected, unreadable
+from transforms.extract import Extracted, extract, rejected, unreadable
 from transforms.frontmatter import DEFAULT_MAX_BYTES, Rejected
+from transforms.site import OTHER, file_kind
 
 DEFAULT_BATCH_SIZE = 2000  # files per task run and per part: about 30 MB of rows in a worker
 CHUNK_BYTES = 1 << 20  # files over the size limit are hashed this much at a time

@@ -29,7 +29,7 @@ from pipelines.store import current_snapshot
 from transforms.normalize import PART_SCHEMAS
 
 STATE_FILE = "files.arrow"
-STATE_VERSION = "1"  # bump when parsing changes what a file's rows are
+STATE_VERSION = "2"  # bump when parsing changes what a file's rows are
 STATE_SCHEMA = pa.schema([
     pa.field("source_path", pa.string(), nullable=False),
     pa.field("size_bytes", pa.int64()),

@@ -196,10 +196,25 @@ POOL = [f.data for f in g.generate_files(40, seed=11) if f.path.endswith(".md")]
 ]
 NAMES = [f"_news/{name}.md" for name in "abcdefgh"] + ["_archive/_news/x.md", "_data/topics/t.yaml"]
 TAXONOMY = b"_id: robotics\nname: Robotics\nparent: AI\nkeywords: [robots]\n"
+# The provider dimension and the site's URL: entries for the seed's providers, with site-relative logos
+SITE_FILES = {
+    "_data/organizations/businessinsider.com.md": [
+        b"---\ntaxonomy: organization\n_id: businessinsider.com\nname: Insider\nimages:\n"
+        b"  - /assets/images/organizations/businessinsider.com-50x50.jpg\n  - /assets/bi-400x400.jpg\n---\n",
+        b"---\ntaxonomy: organization\ndomain: www.businessinsider.com\n---\n",  # no name, no logo
+        b"---\ntaxonomy: organization\nname: [not text]\n---\n",  # rejected
+    ],
+    "_data/organizations/cnet.yaml": [
+        b"domain: cnet.com\nname: CNET Networks\nimages:\n  - url: https://cdn.cnet.com/logo.png\n    width: 50\n    height: 50\n",
+        b"domain: newprovider.org\nname: Only In The Dimension\n",
+    ],
+    "_config.yml": [b"url: https://site.github.io\nbaseurl: /news\n", b"title: no url\n"],
+}
 
 
 class IncrementalBuilds(RuleBasedStateMachine):
-    """Random add / modify / delete / rename / corrupt / duplicate / touch steps, a build after each."""
+    """Random add / modify / delete / rename / corrupt / duplicate / touch steps, organization entries
+    and the site's _config.yml added, changed and removed, a build after each."""
 
     def __init__(self):
         super().__init__()
@@ -224,6 +239,14 @@ class IncrementalBuilds(RuleBasedStateMachine):
     @rule(name=st.sampled_from(NAMES), data=st.sampled_from(POOL))
     def add_or_modify(self, name, data):
         self.write(name, TAXONOMY if name.endswith(".yaml") else data)
+
+    @rule(name=st.sampled_from(sorted(SITE_FILES)), pick=st.integers(0, 100))
+    def add_or_modify_site_file(self, name, pick):
+        self.write(name, SITE_FILES[name][pick % len(SITE_FILES[name])])
+
+    @rule(name=st.sampled_from(sorted(SITE_FILES)))
+    def remove_site_file(self, name):
+        (self.raw / name).unlink(missing_ok=True)
 
     @precondition(lambda self: self.files())
     @rule(pick=st.integers(0, 100))

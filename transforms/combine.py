@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.keys import topic_slug
-from transforms.normalize import DUPLICATE, IMAGE_COLUMNS, PART_SCHEMAS, Batch
+from transforms.normalize import DUPLICATE, PART_SCHEMAS, Batch, append
+from transforms.site import absolute_url
 from transforms.schema import TABLES, check_nulls, to_frame
 
 # (part table name, columns or None for all) → that part table over every batch
@@ -48,10 +49,11 @@ def combine_parts(load: Load) -> Iterator[tuple[str, pa.Table]]:
     topics, article_topics = build_topics(load("taxonomy", None), topic_names)
     yield "topics", finish("topics", topics)
     yield "article_topics", finish("article_topics", article_topics)
-    providers, provider_images = build_providers(of_winners(load("mentions", None), winning_paths))
+    providers, provider_images = build_providers(of_winners(load("mentions", None), winning_paths), load("organizations", None))
     yield "providers", finish("providers", providers)
-    images = of_winners(load("images", None), winning_paths).drop_columns(["source_path"])
-    yield "images", finish("images", pa.concat_tables([images, provider_images.cast(images.schema)]))
+    images = of_winners(load("images", None), winning_paths)
+    images = pa.concat_tables([images, provider_images.cast(images.schema)])
+    yield "images", finish("images", with_absolute_urls(images, load("sites", None)))
 
 
 def finish(name: str, table: pa.Table) -> pa.Table:
@@ -106,15 +108,21 @@ def most_frequent(values: Iterable[str | None]) -> str | None:
     return min(counts, key=lambda v: (-counts[v], v)) if counts else None
 
 
-def build_providers(mentions: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Provider rows and provider image rows from the winners' provider mentions.
+def build_providers(mentions: pa.Table, organizations: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Provider rows and provider image rows (with the source_path they came from) from the
+    organization entries and the winners' provider mentions.
 
-    The name is the most frequent; the logo and images come from the latest mention that has
-    images (undated mentions count as earliest; ties go to the later path).
+    An organization entry (the first by path, where several give one domain) gives the name
+    and every logo. Otherwise the name is the most frequent on items, and the logo and images
+    come from the latest mention that has images (undated mentions count as earliest; ties go
+    to the later path).
     """
     names: dict[str, list] = defaultdict(list)
     for domain, name in zip(mentions.column("provider_domain").to_pylist(), mentions.column("provider_name").to_pylist()):
         names[domain].append(name)
+    entries: dict[str, dict] = {}
+    for entry in sorted(organizations.to_pylist(), key=lambda row: row["source_path"]):
+        entries.setdefault(entry["provider_domain"], entry)
     with_images = mentions.filter(pc.greater(pc.list_value_length(mentions.column("images")), 0))
     with_images = with_images.append_column("dated", pc.is_valid(with_images.column("published_at")))
     order = pc.sort_indices(with_images, sort_keys=[
@@ -123,22 +131,55 @@ def build_providers(mentions: pa.Table) -> tuple[pa.Table, pa.Table]:
     ])
     latest = with_images.take(order)
     latest = latest.filter(first_of_runs(latest.column("provider_domain")))
-    logos = dict(zip(latest.column("provider_domain").to_pylist(), latest.column("images").to_pylist()))
-    domains = sorted(names)
-    providers = {
-        "provider_domain": domains,
-        "provider_name": [most_frequent(names[domain]) for domain in domains],
-        "logo_url": [logos[domain][0]["url"] if domain in logos else None for domain in domains],
-    }
-    images = {"owner_type": [], "owner_id": [], "position": [], **{name: [] for name in IMAGE_COLUMNS}}
-    for domain in domains:
-        for position, image in enumerate(logos.get(domain, ())):
-            images["owner_type"].append("provider")
-            images["owner_id"].append(domain)
-            images["position"].append(position)
-            for name in IMAGE_COLUMNS:
-                images[name].append(image[name])
-    return pa.table(providers, schema=TABLES["providers"].schema), pa.table(images, schema=TABLES["images"].schema)
+    logos = {row["provider_domain"]: row for row in latest.select(["provider_domain", "source_path", "images"]).to_pylist()}
+    logos |= {domain: entry for domain, entry in entries.items() if entry["images"]}
+    providers = {name: [] for name in TABLES["providers"].columns}
+    images = {name: [] for name in PART_SCHEMAS["images"].names}
+    for domain in sorted(names.keys() | entries.keys()):
+        own_name = entries.get(domain, {}).get("provider_name")
+        item_name = most_frequent(names.get(domain, ()))
+        logo = logos.get(domain)
+        append(providers, provider_domain=domain, provider_name=own_name or item_name,
+               name_source="organization" if own_name else "items" if item_name else None,
+               logo_url=logo["images"][0]["url"] if logo else None,
+               origin="organization" if domain in entries else "observed")
+        for position, image in enumerate(logo["images"] if logo else ()):
+            append(images, source_path=logo["source_path"], owner_type="provider", owner_id=domain, position=position,
+                   **image)
+    return pa.table(providers, schema=TABLES["providers"].schema), pa.table(images, schema=PART_SCHEMAS["images"])
+
+
+def with_absolute_urls(images: pa.Table, sites: pa.Table) -> pa.Table:
+    """`images` (with the source_path each came from) and its `absolute_url` column.
+
+    Only the few URLs that are not http(s) go through Python: each is resolved against the
+    site of the nearest `_config.yml` above its file (see `transforms.site.absolute_url`).
+    """
+    urls = images.column("url").combine_chunks()
+    relative = pc.invert(pc.fill_null(pc.match_substring_regex(urls, r"^[hH][tT][tT][pP][sS]?://"), False))
+    at = pc.indices_nonzero(relative)
+    bases = site_bases(sites) if len(at) else []
+    resolved = [absolute_url(url, base_of(path, bases)) for url, path in
+                zip(urls.take(at).to_pylist(), images.column("source_path").take(at).to_pylist())]
+    absolute = pc.replace_with_mask(urls, relative, pa.array(resolved, pa.string()))
+    return images.append_column("absolute_url", absolute)
+
+
+def site_bases(sites: pa.Table) -> list[tuple[str, str | None]]:
+    """(site folder, base URL) of every site, deepest folder first; one config per folder
+    (the first by path where a folder has both `_config.yml` and `_config.yaml`)."""
+    bases: dict[str, str | None] = {}
+    for site in sorted(sites.to_pylist(), key=lambda row: row["source_path"]):
+        bases.setdefault(site["site_root"], site["base_url"])
+    return sorted(bases.items(), key=lambda item: -len(item[0]))
+
+
+def base_of(path: str, bases: list[tuple[str, str | None]]) -> str | None:
+    """The base URL of the site `path` belongs to: the deepest site folder above it."""
+    for root, base in bases:
+        if not root or path.startswith(root + "/"):
+            return base
+    return None
 
 
 def build_topics(taxonomy: pa.Table, topic_names: pa.Table) -> tuple[pa.Table, pa.Table]:

@@ -1,15 +1,40 @@
-"""One input file (path + bytes) → `Extracted`: its ledger facts and its record or rejection."""
+"""One input file (path + bytes) → `Extracted`: its ledger facts and its record or rejection.
+
+What a file is comes from `transforms.site`: its path, and for Markdown and HTML documents
+its front matter.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
-from transforms.article import Article, TopicEntry, to_article, to_topic_entry
+from transforms.article import (
+    Article,
+    OrganizationEntry,
+    SiteConfig,
+    TopicEntry,
+    to_article,
+    to_organization,
+    to_site_config,
+    to_topic_entry,
+)
 from transforms.frontmatter import DEFAULT_MAX_BYTES, Rejected, read_front_matter, read_yaml_mapping
+from transforms.site import (
+    ARTICLE,
+    HTML,
+    MARKDOWN,
+    ORGANIZATION,
+    OTHER,
+    SITE_CONFIG,
+    TAXONOMY,
+    file_kind,
+    news_verdict,
+    other_content,
+)
 
-ARTICLE, TAXONOMY, OTHER = "article", "taxonomy", "other"
+DOCUMENT_SUFFIXES = tuple(MARKDOWN | HTML)
+Record = Article | TopicEntry | OrganizationEntry | SiteConfig
 
 
 @dataclass(frozen=True)
@@ -18,21 +43,11 @@ class Extracted:
     kind: str
     content_sha256: str | None
     size_bytes: int | None
-    record: Article | TopicEntry | None = None
+    record: Record | None = None
     reason: str | None = None
     message: str | None = None
     line: int | None = None
     column: int | None = None
-
-
-def file_kind(path: str) -> str:
-    """`*.md` is a news item; `_data/topics/*.yaml` (or `.yml`) a taxonomy topic; the rest other."""
-    parts = PurePosixPath(path)
-    if parts.suffix.lower() == ".md":
-        return ARTICLE
-    if parts.suffix.lower() in (".yaml", ".yml") and parts.parent.parts[-2:] == ("_data", "topics"):
-        return TAXONOMY
-    return OTHER
 
 
 def extract(path: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Extracted:
@@ -41,19 +56,43 @@ def extract(path: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Extra
     facts = dict(path=path, kind=kind, content_sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
     try:
         if kind == ARTICLE:
-            record = to_article(read_front_matter(data, max_bytes))
+            front_matter = read_front_matter(data, max_bytes)
+            verdict = news_verdict(path, front_matter)
+            if verdict:
+                return rejected(verdict, **{**facts, "kind": OTHER})
+            record = to_article(front_matter)
         elif kind == TAXONOMY:
             record = to_topic_entry(read_yaml_mapping(data, max_bytes))
+        elif kind == ORGANIZATION:
+            record = to_organization(read_document(path, data, max_bytes), path)
+        elif kind == SITE_CONFIG:
+            record = to_site_config(read_yaml_mapping(data, max_bytes))
         else:
-            raise Rejected(
-                "unsupported_file",
-                "not a news item (*.md) nor a topic (_data/topics/*.yaml); it was read but not loaded",
-            )
+            raise other_verdict(path, data, max_bytes)
     except Rejected as rejection:
         return rejected(rejection, **facts)
     except RecursionError:
         return rejected(Rejected("yaml_error", "the YAML is nested too deeply to read"), **facts)
     return Extracted(record=record, **facts)
+
+
+def read_document(path: str, data: bytes, max_bytes: int) -> dict:
+    """A data entry's mapping: the front matter of a Markdown file, or a YAML file's document."""
+    if path.lower().endswith(tuple(MARKDOWN)):
+        return read_front_matter(data, max_bytes)
+    return read_yaml_mapping(data, max_bytes)
+
+
+def other_verdict(path: str, data: bytes, max_bytes: int) -> Rejected:
+    """Why a file of kind `other` is not loaded: its front matter, when it has one that can be
+    read, names what it is (a document of another collection that cannot be read is still not news)."""
+    if not path.lower().endswith(DOCUMENT_SUFFIXES):
+        return other_content(path, None)
+    try:
+        front_matter = read_front_matter(data, max_bytes)
+    except Rejected:
+        front_matter = None
+    return other_content(path, front_matter)
 
 
 def rejected(rejection: Rejected, **facts) -> Extracted:

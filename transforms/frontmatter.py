@@ -28,9 +28,12 @@ REASONS = {
     f"outside YAML's standard types, nesting deeper than {MAX_DEPTH}, a control character",
     "not_a_mapping": "the front matter is valid YAML but not a mapping of field names to values",
     "duplicate_key": "a mapping repeats a key (YAML parsers silently keep the last one)",
-    "missing_field": "a required field (title, webUrl, publishedDateTime) is absent or empty",
+    "missing_field": "a required field of a news item (title, webUrl or else originalUrl, publishedDateTime) is absent or empty",
     "bad_value": "a field has a value of the wrong type or form",
-    "unsupported_file": "the file is neither a news item (`*.md`) nor a topic (`_data/topics/*.yaml`)",
+    "not_news": "a document with front matter that is not a news item: another collection of a site "
+    "(`_learning`, `_people`, ...), a page, a layout or a newsletter",
+    "unsupported_file": "the file is none of a news item (`*.md`), a topic (`_data/topics/*.yaml`), an organization "
+    "(`_data/organizations/*`) or a site's `_config.yml`",
     "unreadable": "the file could not be read (permissions, vanished, not a regular file)",
 }
 

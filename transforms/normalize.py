@@ -12,9 +12,10 @@ from typing import Iterable
 
 import pyarrow as pa
 
-from transforms.article import Article, Image, Provider, TopicEntry
+from transforms.article import Article, Image, OrganizationEntry, Provider, SiteConfig, TopicEntry
 from transforms.extract import Extracted
 from transforms.keys import article_id, canonical_url, short_hash
+from transforms.site import site_base_url, site_root
 from transforms.schema import BOOL, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME
 
 LOADED, DUPLICATE, REJECTED = "loaded", "duplicate", "rejected"
@@ -31,7 +32,8 @@ PART_SCHEMAS = {
     "sources": TABLES["sources"].schema,  # status is `loaded` or `rejected`: duplicates are decided in combine
     "articles": TABLES["articles"].schema,
     "related": with_source_path("related"),
-    "images": with_source_path("images"),  # of articles and related items
+    # of articles and related items; absolute_url is added in combine, which knows every site
+    "images": pa.schema([SOURCE_PATH, *(field for field in TABLES["images"].schema if field.name != "absolute_url")]),
     "topic_names": pa.schema([SOURCE_PATH, ("article_id", TEXT), ("position", SMALL_INT), ("topic_name", TEXT)]),
     # every provider mention, of articles and related items
     "mentions": pa.schema(
@@ -41,6 +43,12 @@ PART_SCHEMAS = {
     "taxonomy": pa.schema(
         [SOURCE_PATH, ("topic_id", TEXT), ("name", TEXT), ("parent_name", TEXT), ("keywords", TEXT_LIST)]
     ),
+    # the provider dimension's entries
+    "organizations": pa.schema(
+        [SOURCE_PATH, ("provider_domain", TEXT), ("provider_name", TEXT), ("images", pa.list_(IMAGE))]
+    ),
+    # each site's folder (a path prefix, '' for the input folder) and its url + baseurl
+    "sites": pa.schema([SOURCE_PATH, ("site_root", TEXT), ("base_url", TEXT)]),
 }
 
 
@@ -76,10 +84,22 @@ def add_images(batch: Batch, path: str, owner_type: str, owner_id: str, images: 
         )
 
 
+def image_structs(images: Iterable[Image]) -> list[dict]:
+    return [{name: getattr(image, name) for name in IMAGE_COLUMNS} for image in images]
+
+
 def add_mention(batch: Batch, path: str, published_at, provider: Provider) -> None:
-    images = [{name: getattr(image, name) for name in IMAGE_COLUMNS} for image in provider.images]
     append(batch["mentions"], source_path=path, published_at=published_at, provider_domain=provider.domain,
-           provider_name=provider.name, images=images)
+           provider_name=provider.name, images=image_structs(provider.images))
+
+
+def add_organization(batch: Batch, path: str, entry: OrganizationEntry) -> None:
+    append(batch["organizations"], source_path=path, provider_domain=entry.domain, provider_name=entry.name,
+           images=image_structs(entry.images))
+
+
+def add_site(batch: Batch, path: str, config: SiteConfig) -> None:
+    append(batch["sites"], source_path=path, site_root=site_root(path), base_url=site_base_url(config.url, config.baseurl))
 
 
 def add_taxonomy(batch: Batch, path: str, entry: TopicEntry) -> None:
@@ -88,7 +108,7 @@ def add_taxonomy(batch: Batch, path: str, entry: TopicEntry) -> None:
 
 
 def add_article(batch: Batch, path: str, article: Article) -> str:
-    canonical = canonical_url(article.web_url)
+    canonical = canonical_url(article.key_url)
     key = short_hash(canonical)
     provider = article.provider
     append(
@@ -97,10 +117,12 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
         source_path=path,
         title=article.title,
         excerpt=article.excerpt,
+        featured_content=article.featured_content,
         category=article.category,
         type=article.type,
         published_at=article.published_at,
         web_url=article.web_url,
+        url_source=article.url_source,
         canonical_url=canonical,
         amp_web_url=article.amp_web_url,
         cdn_amp_web_url=article.cdn_amp_web_url,
@@ -121,11 +143,13 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
             source_path=path,
             article_id=key,
             position=position,
-            related_article_id=article_id(item.web_url),
+            related_article_id=article_id(item.key_url),
             title=item.title,
             excerpt=item.excerpt,
             published_at=item.published_at,
             web_url=item.web_url,
+            original_url=item.original_url,
+            url_source=item.url_source,
             amp_web_url=item.amp_web_url,
             cdn_amp_web_url=item.cdn_amp_web_url,
             type=item.type,
@@ -146,6 +170,10 @@ def normalize_batch(files: Iterable[Extracted]) -> Batch:
             key = add_article(batch, file.path, file.record)
         elif isinstance(file.record, TopicEntry):
             add_taxonomy(batch, file.path, file.record)
+        elif isinstance(file.record, OrganizationEntry):
+            add_organization(batch, file.path, file.record)
+        elif isinstance(file.record, SiteConfig):
+            add_site(batch, file.path, file.record)
         append(
             batch["sources"],
             source_path=file.path,

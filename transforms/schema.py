@@ -55,6 +55,7 @@ def table(
 
 
 ARTICLE_ID = "First 16 hex digits of the SHA-256 of the article's canonical URL (see `canonical_url`)."
+URL_SOURCE = "Which field the key comes from: `webUrl`, or `originalUrl` for an item without `webUrl` (videos)."
 
 WAREHOUSE = [
     table(
@@ -63,12 +64,18 @@ WAREHOUSE = [
         "One row per input file: the proof that nothing is lost.",
         ["source_path"],
         col("source_path", TEXT, "Path of the file relative to the input folder, with `/` separators.", False),
-        col("kind", TEXT, "`article` (`*.md`), `taxonomy` (`_data/topics/*.yaml`) or `other`.", False),
+        col(
+            "kind",
+            TEXT,
+            "`article` (a news item: `*.md`, see docs/sites.md), `taxonomy` (`_data/topics/*.yaml`), `organization` "
+            "(`_data/organizations/*`), `site_config` (`_config.yml`) or `other`.",
+            False,
+        ),
         col("content_sha256", TEXT, "SHA-256 of the file's bytes, hex; null when it could not be read."),
         col("size_bytes", INT, "Size of the file in bytes; null when it could not be read."),
         col("status", TEXT, "`loaded`, `duplicate` (another file has the same canonical URL and wins) or `rejected`.", False),
         col("article_id", TEXT, "The article the file became, or for a duplicate the winner's id; null otherwise."),
-        col("reason", TEXT, "Reason code of a rejection (see the README); null unless rejected."),
+        col("reason", TEXT, "Reason code of a rejection (see `newsfm` README, Reason codes); null unless rejected."),
         col("message", TEXT, "What is wrong and what to do, for a person; for a duplicate, which file won."),
         col("line", INT, "1-based line in the file where the problem is, when known."),
         col("column", INT, "1-based column in that line, when known."),
@@ -82,27 +89,41 @@ WAREHOUSE = [
         col("source_path", TEXT, "The file this row comes from (the winner among duplicates).", False),
         col("title", TEXT, "`title`.", False),
         col("excerpt", TEXT, "`excerpt`."),
+        col("featured_content", TEXT, "`featuredContent` as written: the embed of a video item (`<iframe ...>`)."),
         col("category", TEXT, "`category` (e.g. `news`)."),
         col("type", TEXT, "`type` (e.g. `article`, `video`)."),
         col("published_at", UTC_TIME, "`publishedDateTime` in UTC; a value without a zone is read as UTC.", False),
-        col("web_url", TEXT, "`webUrl` as written (trimmed).", False),
-        col("canonical_url", TEXT, "`webUrl` canonicalized: the input of `article_id`.", False),
+        col("web_url", TEXT, "`webUrl` as written (trimmed); null for an item without one (see `url_source`)."),
+        col("url_source", TEXT, URL_SOURCE, False),
+        col("canonical_url", TEXT, "The key URL (`webUrl`, else `originalUrl`) canonicalized: the input of `article_id`.", False),
         col("amp_web_url", TEXT, "`ampWebUrl`."),
         col("cdn_amp_web_url", TEXT, "`cdnAmpWebUrl`."),
         col("original_url", TEXT, "`originalUrl`."),
         col("quality", INT, "`quality`: the aggregator's quality score."),
         col("heat", INT, "`heat`: the aggregator's popularity score (may be negative)."),
         col("published", BOOL, "`published`."),
-        col("provider_domain", TEXT, "The provider's domain (`provider.domain`, else the host of `webUrl`); joins `providers`."),
+        col("provider_domain", TEXT, "The provider's domain (`provider.domain`, else the host of the key URL); joins `providers`."),
     ),
     table(
         "providers",
         "warehouse",
-        "One row per provider domain seen in an article or a related item.",
+        "One row per provider: every domain of the organizations dimension (`_data/organizations`) and every "
+        "domain seen in an article or a related item.",
         ["provider_domain"],
         col("provider_domain", TEXT, "Lowercase domain without `www.`.", False),
-        col("provider_name", TEXT, "The most frequent `provider.name` for the domain (ties: alphabetical first)."),
-        col("logo_url", TEXT, "First `provider.images` URL of the provider's latest article that has one (may be site-relative)."),
+        col(
+            "provider_name",
+            TEXT,
+            "The organization entry's `name`; else the most frequent `provider.name` on items (ties: alphabetical first).",
+        ),
+        col("name_source", TEXT, "Where `provider_name` comes from: `organization` or `items`; null without a name."),
+        col(
+            "logo_url",
+            TEXT,
+            "First `images` URL of the organization entry; else the first `provider.images` URL of the provider's "
+            "latest article that has one. As written (may be site-relative: see `images.absolute_url`).",
+        ),
+        col("origin", TEXT, "`organization` (an entry of the dimension) or `observed` (only seen on items).", False),
     ),
     table(
         "topics",
@@ -132,11 +153,18 @@ WAREHOUSE = [
         ["article_id", "position"],
         col("article_id", TEXT, "The article listing the item; joins `articles`.", False),
         col("position", SMALL_INT, "0-based index in its `related` list.", False),
-        col("related_article_id", TEXT, "`article_id` of the item's own URL: joins `articles` when the item is also a file.", False),
+        col(
+            "related_article_id",
+            TEXT,
+            "`article_id` of the item's key URL (`webUrl`, else `originalUrl`): joins `articles` when the item is also a file.",
+            False,
+        ),
         col("title", TEXT, "`title`."),
         col("excerpt", TEXT, "`excerpt`."),
         col("published_at", UTC_TIME, "`publishedDateTime` in UTC."),
-        col("web_url", TEXT, "`webUrl`.", False),
+        col("web_url", TEXT, "`webUrl`; null for an item without one (see `url_source`)."),
+        col("original_url", TEXT, "`originalUrl`."),
+        col("url_source", TEXT, URL_SOURCE, False),
         col("amp_web_url", TEXT, "`ampWebUrl`."),
         col("cdn_amp_web_url", TEXT, "`cdnAmpWebUrl`."),
         col("type", TEXT, "`type`."),
@@ -146,7 +174,7 @@ WAREHOUSE = [
     table(
         "images",
         "warehouse",
-        "Images of articles, related items and providers.",
+        "Images of articles, related items and providers (logos, every size).",
         ["owner_type", "owner_id", "position"],
         col("owner_type", TEXT, "`article`, `related` or `provider`.", False),
         col(
@@ -157,6 +185,12 @@ WAREHOUSE = [
         ),
         col("position", SMALL_INT, "0-based index in the owner's `images` list.", False),
         col("url", TEXT, "`url` as written (provider logos may be site-relative).", False),
+        col(
+            "absolute_url",
+            TEXT,
+            "`url` when it is an http(s) URL; a site-relative URL under the `url` + `baseurl` of the site's `_config.yml` "
+            "(the nearest above the file that gave the image); null when relative and no such site URL is known.",
+        ),
         col("width", INT, "`width` in pixels."),
         col("height", INT, "`height` in pixels."),
         col("is_cached", BOOL, "`isCached`; null when absent."),
