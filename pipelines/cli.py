@@ -9,24 +9,26 @@ from pathlib import Path
 
 import click
 
-from pipelines.discover import DEFAULT_BATCH_SIZE
-from pipelines.store import (
-    LAYERS, LOCK_TIMEOUT_SECONDS, OutputError, current_snapshot, prepare_output, wait_until_unlocked,
-)
-from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT
-from transforms.frontmatter import DEFAULT_MAX_BYTES
-from transforms.schema import TABLES, render_markdown
+from pipelines.store import OutputError, current_snapshot, prepare_output, wait_until_unlocked
+from transforms.schema import render_markdown
+from transforms.settings import DEFAULTS
+from transforms.summary import summary_lines
 
 EXIT_REJECTS, EXIT_USAGE = 1, 2
 
 # Options shared by `build` and `analytics`.
 prior_weight_option = click.option(
-    "--prior-weight", default=DEFAULT_PRIOR_WEIGHT, show_default=True, type=click.FloatRange(0),
+    "--prior-weight", default=DEFAULTS.prior_weight, show_default=True, type=click.FloatRange(0),
     help="Weight k of the all-provider mean in provider_quality.quality_shrunk.",
 )
 min_scored_option = click.option(
-    "--min-scored", default=DEFAULT_MIN_SCORED, show_default=True, type=click.IntRange(1),
+    "--min-scored", default=DEFAULTS.min_scored, show_default=True, type=click.IntRange(1),
     help="Scores a provider needs to get a quality_rank.",
+)
+# Options shared by `build` and `serve`.
+workers_option = click.option(
+    "--workers", default=DEFAULTS.workers, show_default="one per core", type=click.IntRange(1),
+    help="Processes that parse batches (1: parse in the flow's own process).",
 )
 
 
@@ -38,28 +40,27 @@ def main() -> None:
 @main.command()
 @click.argument("raw_dir", default="data/raw", type=click.Path(path_type=Path))
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
-@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1), help="Files per Prefect task run.")
+@click.option("--batch-size", default=DEFAULTS.batch_size, show_default=True, type=click.IntRange(1), help="Files per Prefect task run.")
 @click.option(
     "--max-file-bytes",
-    default=DEFAULT_MAX_BYTES,
+    default=DEFAULTS.max_file_bytes,
     show_default=True,
     type=click.IntRange(1),
     help="Larger files are rejected as too_large.",
 )
-@click.option("--workers", default=os.cpu_count() or 1, show_default="the number of cores", type=click.IntRange(1),
-              help="Processes that parse batches (1: parse in this process).")
+@workers_option
 @click.option("--dask-address", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
               help="Run the batch tasks on this Dask cluster (also DASK_SCHEDULER_ADDRESS); needs newsfm[dask].")
 @prior_weight_option
 @min_scored_option
 @click.option("--fail-on-reject", is_flag=True, help="Exit with status 1 when any file was rejected (the output is still published).")
 @click.option("--full-refresh", is_flag=True, help="Parse every file again, ignoring the state record of the last build.")
-@click.option("--lock-timeout", default=LOCK_TIMEOUT_SECONDS, show_default=True, type=click.FloatRange(0),
+@click.option("--lock-timeout", default=DEFAULTS.lock_timeout, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait for another run writing OUT_DIR before giving up (exit 2).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
 def build(
-    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int, dask_address: str | None,
+    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int | None, dask_address: str | None,
     prior_weight: float, min_scored: int, fail_on_reject: bool, full_refresh: bool, lock_timeout: float,
     progress: bool | None, verbose: bool,
 ) -> None:
@@ -112,9 +113,8 @@ NO_SERVER = (
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
 @click.option("--cron", required=True, metavar='"*/15 * * * *"', help="When to build, as a cron expression (UTC).")
 @click.option("--name", default="newsfm", show_default=True, help="Name of the deployment (build-warehouse/NAME).")
-@click.option("--workers", default=os.cpu_count() or 1, show_default="the number of cores", type=click.IntRange(1),
-              help="Processes that parse batches in each run.")
-def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int) -> None:
+@workers_option
+def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int | None) -> None:
     """Build RAW_DIR into OUT_DIR on a schedule: serve the build flow as a Prefect deployment.
 
     Needs a Prefect server (PREFECT_API_URL). Runs until stopped; one run at a time, each
@@ -133,6 +133,7 @@ def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int) -> N
     from pipelines.flows import build_warehouse
 
     parameters = {"raw_dir": str(raw_dir.resolve()), "out_dir": str(out_dir.resolve()), "workers": workers}
+    parameters = {name: value for name, value in parameters.items() if value is not None}
     build_warehouse.serve(name=name, cron=cron, parameters=parameters, limit=1)
 
 
@@ -239,23 +240,5 @@ class ProgressBar:
 
 
 def print_summary(summary: dict, seconds: float) -> None:
-    echo = click.echo
-    kinds = ", ".join(f"{n} {kind}" for kind, n in summary["loaded_by_kind"].items())
-    echo(
-        f"{summary['files']} files: {summary['loaded']} loaded ({kinds or 'none'}), "
-        f"{summary['duplicates']} duplicates, {summary['rejected']} rejected"
-    )
-    for reason, count in summary["rejects_by_reason"].items():
-        echo(f"  rejected {reason}: {count}")
-    for layer in LAYERS:
-        rows = [f"{name} {n}" for name, n in summary["rows"].items() if TABLES[name].layer == layer]
-        echo(f"{layer} rows: " + ", ".join(rows))
-    echo(f"since the last build: {summary['new']} new, {summary['changed']} changed, "
-         f"{summary['unchanged']} unchanged, {summary['deleted']} deleted")
-    for notice in summary["notices"]:
-        echo(f"note: {notice}")
-    if summary["published"]:
-        echo(f"output: {summary['out_dir']}/{{{','.join(LAYERS)}}} (snapshot {summary['snapshot']})")
-    else:
-        echo(f"nothing changed: {summary['out_dir']}/{{{','.join(LAYERS)}}} stays at snapshot {summary['snapshot']}")
-    echo(f"took {seconds:.1f} s ({summary['seconds']:.1f} s in the flow, the rest is Prefect's start-up)")
+    for line in summary_lines(summary, seconds):
+        click.echo(line)

@@ -28,16 +28,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from pipelines.parts import STATE
-from pipelines.store import CURRENT, LAYERS, LOCK, SNAPSHOTS
+from pipelines.layout import ENTRIES, LOCK
 from transforms.extract import Extracted, extract, rejected, unreadable
-from transforms.frontmatter import DEFAULT_MAX_BYTES, Rejected
+from transforms.frontmatter import Rejected
+from transforms.settings import DEFAULTS
 from transforms.site import OTHER, file_kind
 
-DEFAULT_BATCH_SIZE = 2000  # files per task run and per part: about 30 MB of rows in a worker
 CHUNK_BYTES = 1 << 20  # files over the size limit are hashed this much at a time
-REPORT = "report"  # pipelines.report.REPORT_DIR (not imported: it brings matplotlib)
-OUTPUT_ENTRIES = frozenset({SNAPSHOTS, STATE, REPORT, CURRENT, *LAYERS})  # what newsfm writes in OUT
 OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY
 
 NOT_UTF8_NAME = (
@@ -75,7 +72,7 @@ def walk(root: Path) -> list[tuple[str, int | None, int | None]]:
             continue
         output = any(entry.name == LOCK for entry in entries)  # a newsfm output folder
         for entry in entries:
-            if entry.name.startswith(".") or (output and entry.name in OUTPUT_ENTRIES):
+            if entry.name.startswith(".") or (output and entry.name in ENTRIES):
                 continue
             try:
                 is_folder = entry.is_dir()
@@ -145,11 +142,6 @@ def undecodable_path(path: str) -> str | None:
         return None  # a UTF-8 name is never shown escaped
     except UnicodeDecodeError:
         return os.fsdecode(raw)
-
-
-def discover(root: Path) -> list[str]:
-    """The relative paths of the files `walk` finds."""
-    return [path for path, _size, _mtime_ns in walk(root)]
 
 
 def batches(paths: list[str], size: int) -> Iterator[list[str]]:
@@ -234,16 +226,6 @@ def refuse_unless_regular(mode: int, path: str) -> None:
     raise Unreadable(f"not a regular file ({kind}); it is not read")
 
 
-def read_bytes(root: Path, path: str) -> bytes:
-    """A file's bytes, without following links out of `root` or opening anything but a regular file; or Unreadable."""
-    descriptor = open_input(root, path)
-    try:
-        with os.fdopen(descriptor, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise Unreadable(f"could not be read: {error.strerror or error}") from None
-
-
 def hash_stream(handle) -> tuple[str, int]:
     """SHA-256 and size of the rest of an open file, read a chunk at a time."""
     digest, size = hashlib.sha256(), 0
@@ -289,6 +271,12 @@ def over_limit(path: str, digest: str, size: int, max_bytes: int) -> Extracted:
     return rejected(Rejected("too_large", message), path=path, kind=kind, content_sha256=digest, size_bytes=size)
 
 
-def read_batch(root: Path, paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Extracted]:
+def read_batch(root: Path, paths: list[str], max_bytes: int = DEFAULTS.max_file_bytes) -> list[Extracted]:
     real_root = os.path.realpath(root)  # once a batch: the root may be a link, retargeted between runs
     return [read_file(root, path, max_bytes, real_root) for path in paths]
+
+
+def read_folder(root: Path, max_bytes: int = DEFAULTS.max_file_bytes) -> list[Extracted]:
+    """Every file under `root`, read as a build reads it: the input of the pure reference
+    pipeline (`transforms.pipeline.tables_of`) for a folder, in notebooks and tests."""
+    return read_batch(root, [path for path, _size, _mtime_ns in walk(root)], max_bytes)

@@ -1,11 +1,15 @@
-"""Prefect wiring: a few coarse tasks per run, no logic of their own."""
+"""Prefect wiring: a few coarse tasks per run, no logic of their own.
+
+A build reads as its steps: find changes → parse batches → combine → analyse → publish →
+record. What each step decides lives in `pipelines.state`, `pipelines.parts` and
+`transforms`; the run summary is `transforms.summary`.
+"""
 
 from __future__ import annotations
 
 import errno
 import re
 import time
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -13,24 +17,25 @@ from typing import Callable, Iterator
 import pandas as pd
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.assets import materialize
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
-from pipelines.discover import DEFAULT_BATCH_SIZE, batches, content_hash, walk
+from pipelines.discover import batches, content_hash, walk
 from pipelines.parallel import parse_in_pool, worker_pool
 from pipelines.parts import compact, loader, read_part_table, remove_parts_except
-from pipelines.state import Changes, Entry, classify, read_state, settings_key, write_state
+from pipelines.state import Changes, Entry, classify, nothing_to_do, read_state, settings_key, write_state
 from pipelines.store import (
-    LOCK_TIMEOUT_SECONDS, SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest,
-    read_table, remove_old_snapshots,
+    SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
+    remove_old_snapshots,
 )
-from transforms.analytics import DEFAULT_MIN_SCORED, DEFAULT_PRIOR_WEIGHT, INPUT_COLUMNS, analytics_tables, input_frame
+from transforms.analytics import INPUT_COLUMNS, analytics_tables, input_frame
 from transforms.analytics.headlines import headlines_markdown
 from transforms.combine import combine_parts
-from transforms.frontmatter import DEFAULT_MAX_BYTES
 from transforms.schema import TABLES
+from transforms.settings import DEFAULTS, Settings
+from transforms.summary import file_figures, run_summary, summary_markdown
 
 _progress: list[Callable[[int, int], None]] = []
 
@@ -80,11 +85,11 @@ RETRIES = dict(retries=2, retry_delay_seconds=3, retry_condition_fn=transient_io
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def find_changes(raw_dir: Path, out_dir: Path, settings: str, full_refresh: bool) -> tuple[list, Changes, str | None]:
+def find_changes(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool) -> tuple[list, Changes, str | None]:
     """Every input file (path, size, mtime_ns), and what differs from the state record (nothing
     is compared with full_refresh), with a notice when the record cannot be used."""
     found = walk(raw_dir)
-    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, settings)
+    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, key)
     return found, classify(found, state, lambda path: content_hash(raw_dir, path)), notice
 
 
@@ -94,7 +99,7 @@ def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def write_warehouse(out: Path, snapshot: SnapshotWriter, live: dict[str, str]) -> dict[str, pd.DataFrame]:
+def combine(out: Path, snapshot: SnapshotWriter, live: dict[str, str]) -> dict[str, pd.DataFrame]:
     """Combine the parts table by table, writing each into the snapshot as soon as it is built.
 
     Returns only what analytics read (`INPUT_COLUMNS`), so the corpus' text is never all in memory.
@@ -106,136 +111,116 @@ def write_warehouse(out: Path, snapshot: SnapshotWriter, live: dict[str, str]) -
     return {name: inputs[name] for name in TABLES if name in inputs}
 
 
+@task(cache_policy=NO_CACHE, persist_result=False)
+def analyse(warehouse: dict[str, pd.DataFrame], settings: Settings) -> dict[str, pd.DataFrame]:
+    return analytics_tables(warehouse, prior_weight=settings.prior_weight, min_scored=settings.min_scored)
+
+
 def asset_key(out_dir: Path, layer: str, name: str) -> str:
     """A Prefect asset key for a published table (characters Prefect refuses become `_`)."""
     return "file://" + re.sub(r"[\s#?&%\"'<>\[\]{}|\\^`]", "_", f"{out_dir.resolve().as_posix()}/{layer}/{name}")
 
 
-def summary_markdown(summary: dict) -> str:
-    outcome = "published as snapshot" if summary["published"] else "nothing to do; still published: snapshot"
-    lines = [
-        "# newsfm build",
-        "",
-        f"{summary['files']} files: {summary['loaded']} loaded, {summary['duplicates']} duplicates, "
-        f"{summary['rejected']} rejected; {outcome} `{summary['snapshot']}` in `{summary['out_dir']}`.",
-        "",
-        f"Since the last build: {summary['new']} new, {summary['changed']} changed, {summary['unchanged']} unchanged, "
-        f"{summary['deleted']} deleted.",
-        *(f"\n{notice}" for notice in summary["notices"]),
-        "",
-        "| table | rows |",
-        "| --- | ---: |",
-        *(f"| {name} | {rows} |" for name, rows in summary["rows"].items()),
-        "",
-        "| reject reason | files |",
-        "| --- | ---: |",
-        *(f"| {reason} | {n} |" for reason, n in summary["rejects_by_reason"].items()),
-    ]
-    return "\n".join(lines)
+def write_and_publish(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
+    """Write the analytics into the snapshot and publish it; returns its id."""
+    for name, frame in analytics.items():
+        snapshot.write_frame("analytics", name, frame)
+    publish(out, snapshot.complete(info))
+    return snapshot.id
+
+
+# A materializing task: Prefect records every table of the snapshot as an asset. The assets
+# name the output folder, so each call gives them (`publish`).
+publisher = MaterializingTask(write_and_publish, assets=[], cache_policy=NO_CACHE, persist_result=False,
+                              name="publish_snapshot")
 
 
 def publish_snapshot(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
-    """Write the analytics into the snapshot and publish it, in a materializing task: Prefect
-    records every table of the snapshot as an asset."""
     assets = [asset_key(out, spec.layer, name) for name, spec in TABLES.items()]
-
-    def write_and_publish(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
-        for name, frame in analytics.items():
-            snapshot.write_frame("analytics", name, frame)
-        publish(out, snapshot.complete(info))
-        return snapshot.id
-
-    publisher = materialize(*assets, cache_policy=NO_CACHE, persist_result=False)(write_and_publish)
-    return publisher(out, quote(snapshot), quote(analytics), info)
+    return publisher.with_options(assets=assets)(out, quote(snapshot), quote(analytics), info)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def compute_analytics(warehouse: dict[str, pd.DataFrame], prior_weight: float, min_scored: int) -> dict[str, pd.DataFrame]:
-    return analytics_tables(warehouse, prior_weight=prior_weight, min_scored=min_scored)
+def record(out: Path, found: list, changes: Changes, parsed: list[tuple[str, list[str]]], live: dict[str, str],
+           key: str, snapshot: str, settings: Settings, discovered_ns: int) -> None:
+    """Write the state record of the published snapshot, then delete the parts it no longer names."""
+    files = {path: entry._replace(part_id=live[path]) for path, entry in
+             (changes.unchanged | new_entries(out, found, parsed)).items()}
+    write_state(out, files, key, snapshot, settings.analytics, racy_after_ns=discovered_ns - RACY_NS)
+    remove_parts_except(out, keep=set(live.values()))
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def keep_published(out: Path, changes: Changes, key: str, settings: Settings, discovered_ns: int) -> None:
+    """Nothing to do: remember new times of unchanged files (so they are not hashed again) and
+    remove what a run killed after it published left behind."""
+    if changes.touched:
+        write_state(out, changes.unchanged, key, changes.state.snapshot, settings.analytics,
+                    racy_after_ns=discovered_ns - RACY_NS)
+    remove_old_snapshots(out)
+    remove_parts_except(out, keep={entry.part_id for entry in changes.unchanged.values()})
 
 
 @flow(name="build-warehouse")
 def build_warehouse(
     raw_dir: str = "data/raw",
     out_dir: str = "data/out",
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    max_file_bytes: int = DEFAULT_MAX_BYTES,
-    prior_weight: float = DEFAULT_PRIOR_WEIGHT,
-    min_scored: int = DEFAULT_MIN_SCORED,
-    workers: int = 1,
+    batch_size: int = DEFAULTS.batch_size,
+    max_file_bytes: int = DEFAULTS.max_file_bytes,
+    prior_weight: float = DEFAULTS.prior_weight,
+    min_scored: int = DEFAULTS.min_scored,
+    workers: int | None = DEFAULTS.workers,
     full_refresh: bool = False,
-    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    lock_timeout: float = DEFAULTS.lock_timeout,
 ) -> dict:
     """Build the warehouse and analytics tables from the news files under `raw_dir` and publish
     them under `out_dir` as one snapshot (so the two layers always come from the same run).
 
     Incremental: only files that are new or changed since the last build are parsed; with
-    nothing new, changed or deleted, the published snapshot stays as it is.
+    nothing new, changed or deleted, the published snapshot stays as it is. Defaults:
+    `transforms.settings.Settings` (`workers` None: one per core).
     """
     started = time.perf_counter()
+    settings = Settings(batch_size=batch_size, max_file_bytes=max_file_bytes, prior_weight=prior_weight,
+                        min_scored=min_scored, workers=workers, lock_timeout=lock_timeout)
     raw, out = Path(raw_dir), Path(out_dir)
     if not raw.is_dir():
         raise InputError(f"input folder {raw} does not exist or is not a folder")
     prepare_output(out)
-    settings = settings_key(raw, max_file_bytes)
-    analytics_settings = {"prior_weight": prior_weight, "min_scored": min_scored}
-    with output_lock(out, lock_timeout) as lock_notice:
+    key = settings_key(raw, settings)
+    with output_lock(out, settings.lock_timeout) as lock_notice:
         discovered_ns = time.time_ns()
-        found, changes, notice = find_changes(raw, out, settings, full_refresh)
-        state = changes.state
+        found, changes, notice = find_changes(raw, out, key, full_refresh)
+        notices = [n for n in (lock_notice, notice) if n]
         published = current_snapshot(out)
-        if state and not changes.any and published and published.name == state.snapshot and state.analytics == analytics_settings:
-            if changes.touched:  # same bytes, new times: remember the times so they are not hashed again
-                write_state(out, changes.unchanged, settings, state.snapshot, analytics_settings,
-                            racy_after_ns=discovered_ns - RACY_NS)
-            remove_old_snapshots(out)  # leftovers of a run killed after it published
-            remove_parts_except(out, keep={entry.part_id for entry in changes.unchanged.values()})
-            summary = unchanged_summary(out, changes, [n for n in (lock_notice, notice) if n], started)
-            create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary",
-                                     description="newsfm build summary")
-            return summary
-        parsed = parse_all(raw, out, changes.to_parse, batch_size, max_file_bytes, workers)
-        live = {path: entry.part_id for path, entry in changes.unchanged.items()} | {
-            path: part_id for part_id, paths in parsed for path in paths
-        }
-        live = compact(out, live, small=batch_size // 2)
-        snapshot = SnapshotWriter(out)
-        warehouse = write_warehouse(out, quote(snapshot), live)
-        analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
-        figures = file_figures(warehouse["sources"])
-        publish_snapshot(out, snapshot, analytics, {"raw_dir": str(raw.resolve()), "files": figures})
-        files = {path: entry._replace(part_id=live[path]) for path, entry in
-                 (changes.unchanged | new_entries(out, found, parsed)).items()}
-        write_state(out, files, settings, snapshot.id, analytics_settings, racy_after_ns=discovered_ns - RACY_NS)
-        remove_parts_except(out, keep=set(live.values()))
-    summary = {**figures, **changes.counts(), "notices": [n for n in (lock_notice, notice) if n],
-               "rows": {name: len(frame) for name, frame in {**warehouse, **analytics}.items()},
-               "out_dir": str(out), "snapshot": snapshot.id, "published": True,
-               "seconds": round(time.perf_counter() - started, 3)}
+        if nothing_to_do(changes, published.name if published else None, settings.analytics):
+            keep_published(out, quote(changes), key, settings, discovered_ns)
+            manifest = read_manifest(out)
+            summary = run_summary(manifest["files"], changes.counts(), notices, manifest["rows"], str(out),
+                                  manifest["snapshot"], False, time.perf_counter() - started)
+        else:
+            parsed = parse_batches(raw, out, changes.to_parse, settings)
+            live = compact(out, live_parts(changes, parsed), small=settings.batch_size // 2)
+            snapshot = SnapshotWriter(out)
+            warehouse = combine(out, quote(snapshot), live)
+            analytics = analyse(quote(warehouse), settings)
+            figures = file_figures(warehouse["sources"])
+            publish_snapshot(out, snapshot, analytics, {"raw_dir": str(raw.resolve()), "files": figures})
+            record(out, quote(found), quote(changes), quote(parsed), quote(live), key, snapshot.id, settings,
+                   discovered_ns)
+            rows = {name: len(frame) for name, frame in {**warehouse, **analytics}.items()}
+            summary = run_summary(figures, changes.counts(), notices, rows, str(out), snapshot.id, True,
+                                  time.perf_counter() - started)
+            publish_headlines(snapshot.id, {**warehouse, **analytics})
     create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
-    publish_headlines(snapshot.id, {**warehouse, **analytics})
     return summary
 
 
-def file_figures(sources: pd.DataFrame) -> dict:
-    """What the sources ledger says of the files: the figures a build summary starts with."""
-    status = Counter(sources["status"])
-    return {
-        "files": len(sources),
-        "loaded": status["loaded"],
-        "duplicates": status["duplicate"],
-        "rejected": status["rejected"],
-        "loaded_by_kind": dict(sorted(Counter(sources.loc[sources["status"] == "loaded", "kind"]).items())),
-        "rejects_by_reason": dict(sorted(Counter(sources["reason"].dropna()).items())),
+def live_parts(changes: Changes, parsed: list[tuple[str, list[str]]]) -> dict[str, str]:
+    """source_path → part id of every file: the unchanged ones' recorded parts and this run's."""
+    return {path: entry.part_id for path, entry in changes.unchanged.items()} | {
+        path: part_id for part_id, paths in parsed for path in paths
     }
-
-
-def unchanged_summary(out: Path, changes: Changes, notices: list[str], started: float) -> dict:
-    """The summary of a run that found nothing to do: the published snapshot's figures."""
-    manifest = read_manifest(out)
-    rows = {name: manifest["rows"][name] for name in TABLES}
-    return {**manifest["files"], **changes.counts(), "notices": notices, "rows": rows, "out_dir": str(out),
-            "snapshot": manifest["snapshot"], "published": False, "seconds": round(time.perf_counter() - started, 3)}
 
 
 def new_entries(out: Path, found: list, parsed: list[tuple[str, list[str]]]) -> dict[str, Entry]:
@@ -250,15 +235,13 @@ def new_entries(out: Path, found: list, parsed: list[tuple[str, list[str]]]) -> 
     return entries
 
 
-def parse_all(
-    raw: Path, out: Path, paths: list[str], batch_size: int, max_file_bytes: int, workers: int
-) -> list[tuple[str, list[str]]]:
+def parse_batches(raw: Path, out: Path, paths: list[str], settings: Settings) -> list[tuple[str, list[str]]]:
     """Parse `paths` in batch task runs (in `workers` processes); returns (part id, its paths) per batch."""
-    chunks = list(batches(paths, batch_size))
+    chunks = list(batches(paths, settings.batch_size))
     done = 0
     report(done, len(paths))
-    with worker_pool(min(workers, len(chunks))):  # a process per batch at most: one file needs none
-        futures = [parse_batch.submit(raw, chunk, max_file_bytes, out) for chunk in chunks]
+    with worker_pool(min(settings.worker_count, len(chunks))):  # a process per batch at most: one file needs none
+        futures = [parse_batch.submit(raw, chunk, settings.max_file_bytes, out) for chunk in chunks]
         sizes = {future.task_run_id: len(chunk) for future, chunk in zip(futures, chunks)}
         for future in as_completed(futures):
             future.result()
@@ -269,15 +252,16 @@ def parse_all(
 
 @flow(name="build-analytics")
 def build_analytics(
-    out_dir: str = "data/out", prior_weight: float = DEFAULT_PRIOR_WEIGHT, min_scored: int = DEFAULT_MIN_SCORED
+    out_dir: str = "data/out", prior_weight: float = DEFAULTS.prior_weight, min_scored: int = DEFAULTS.min_scored
 ) -> dict:
     """Recompute the analytics tables from the published warehouse and publish them with it."""
     out = Path(out_dir)
+    settings = Settings(prior_weight=prior_weight, min_scored=min_scored)
     if current_snapshot(out) is None:
         raise InputError(f"{out} has no published warehouse: run `newsfm build` first")
     with output_lock(out):
         warehouse = load_warehouse(out)
-        analytics = compute_analytics(quote(warehouse), prior_weight, min_scored)
+        analytics = analyse(quote(warehouse), settings)
         snapshot = SnapshotWriter(out)
         snapshot.carry("warehouse")
         info = {key: value for key, value in read_manifest(out).items() if key in ("raw_dir", "files")}

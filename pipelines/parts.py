@@ -1,15 +1,14 @@
 """Parts on disk: each parsed batch as Arrow IPC files, read back one part table at a time.
 
-    OUT/state/parts/<part_id>/<part table>.arrow
+    OUT/state/parts/<part_id>/<part table>.arrow   (see pipelines.layout)
 
 A worker writes its batch's part under a temporary name and renames the folder when every
-file is in it, so a part folder is always complete. Files are lz4-compressed Arrow IPC:
+file is in it and on disk, so a part folder is always complete. Files are lz4-compressed Arrow IPC:
 written and read at memory speed, about the size of the input's text.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections import Counter, defaultdict
@@ -20,31 +19,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
+from pipelines.durable import publish_folder, synced_file, temporary_name
 from pipelines.killpoints import checkpoint
+from pipelines.layout import Layout
 from transforms.combine import Load
 from transforms.normalize import PART_SCHEMAS
 
-STATE, PARTS = "state", "parts"
 COMPACT_AT = 8  # small parts that are merged into one
 IPC_OPTIONS = ipc.IpcWriteOptions(compression="lz4")
-
-
-def parts_dir(out_dir: Path) -> Path:
-    return out_dir / STATE / PARTS
 
 
 def write_part(out_dir: Path, tables: dict[str, pa.Table]) -> str:
     """Write one batch's part tables as a new complete part folder; returns its id."""
     part_id = uuid.uuid4().hex
-    final = parts_dir(out_dir) / part_id
-    temporary = final.with_name(f".tmp-{part_id}")
+    final = Layout(out_dir).part(part_id)
+    temporary = temporary_name(final)
     temporary.mkdir(parents=True)
     for name, table in tables.items():
-        with ipc.new_file(temporary / f"{name}.arrow", table.schema, options=IPC_OPTIONS) as writer:
+        with synced_file(temporary / f"{name}.arrow") as handle, \
+                ipc.new_file(handle, table.schema, options=IPC_OPTIONS) as writer:
             writer.write_table(table)
         checkpoint(f"part {name} written")
-    os.rename(temporary, final)
-    checkpoint("part complete")
+    publish_folder(temporary, final, written="part synced", placed="part complete")
     return part_id
 
 
@@ -54,7 +50,7 @@ def read_part_table(out_dir: Path, part_id: str, name: str, columns: Sequence[st
     if columns:
         names = PART_SCHEMAS[name].names
         options = ipc.IpcReadOptions(included_fields=[names.index(column) for column in columns])
-    with ipc.open_file(parts_dir(out_dir) / part_id / f"{name}.arrow", options=options) as reader:
+    with ipc.open_file(Layout(out_dir).part(part_id) / f"{name}.arrow", options=options) as reader:
         table = reader.read_all()
     return table.select(list(columns)) if columns else table
 
@@ -80,16 +76,21 @@ def loader(out_dir: Path, live: Mapping[str, str]) -> Load:
     return load
 
 
-def compact(out_dir: Path, live: Mapping[str, str], small: int, at: int = COMPACT_AT) -> dict[str, str]:
-    """Merge the parts holding fewer than `small` live files into one new part once there are
-    `at` of them; returns the new source_path → part id map.
+def parts_to_merge(live: Mapping[str, str], small: int, at: int = COMPACT_AT) -> set[str]:
+    """The parts holding fewer than `small` live files, once there are `at` of them (else none).
 
     Each incremental run with changes adds a small part, and a part stays while any of its files
-    lives, so without this a folder served every 15 minutes would gather thousands of parts.
+    lives, so without merging a folder served every 15 minutes would gather thousands of parts.
     """
     files_per_part = Counter(live.values())
     merged = {part_id for part_id, files in files_per_part.items() if files < small}
-    if len(merged) < at:
+    return merged if len(merged) >= at else set()
+
+
+def compact(out_dir: Path, live: Mapping[str, str], small: int) -> dict[str, str]:
+    """Merge the `parts_to_merge` into one new part; returns the new source_path → part id map."""
+    merged = parts_to_merge(live, small)
+    if not merged:
         return dict(live)
     load = loader(out_dir, {path: part_id for path, part_id in live.items() if part_id in merged})
     part_id = write_part(out_dir, {name: load(name) for name in PART_SCHEMAS})
@@ -99,7 +100,7 @@ def compact(out_dir: Path, live: Mapping[str, str], small: int, at: int = COMPAC
 def remove_parts_except(out_dir: Path, keep: Iterable[str]) -> None:
     """Delete part folders (and leftovers of interrupted writes) that are not in `keep`."""
     keep = set(keep)
-    folder = parts_dir(out_dir)
+    folder = Layout(out_dir).parts
     if folder.is_dir():
         for path in folder.iterdir():
             if path.name not in keep:

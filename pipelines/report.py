@@ -12,8 +12,6 @@ import base64
 import datetime as dt
 import html
 import io
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -26,10 +24,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from pipelines.store import SNAPSHOTS, read_manifest, read_table
+from pipelines.durable import durable_file
+from pipelines.layout import Layout
+from pipelines.store import read_manifest, read_table
 from transforms.analytics.headlines import headline, headlines_markdown, provider_names, ranked_providers
 
-REPORT_DIR, REPORT_FILE = "report", "index.html"
 USED = (
     "sources",
     "articles",
@@ -77,7 +76,7 @@ def load(out_dir: Path) -> tuple[dict, Tables]:
     manifest = read_manifest(Path(out_dir))
     if not manifest:
         raise FileNotFoundError(f"{out_dir} has no published output: run `newsfm build` first")
-    snapshot = Path(out_dir) / SNAPSHOTS / manifest["snapshot"]
+    snapshot = Layout(Path(out_dir)).snapshot(manifest["snapshot"])
     return manifest, {name: read_table(snapshot, name) for name in USED}
 
 
@@ -498,12 +497,8 @@ def write_report(out_dir: Path) -> Path:
     """Write `OUT/report/index.html` for the published snapshot, atomically; returns its path."""
     manifest, tables = load(out_dir)
     page = render_html(manifest, tables)
-    folder = Path(out_dir) / REPORT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{REPORT_FILE}.{uuid.uuid4().hex}"
-    try:
-        temporary.write_text(page, encoding="utf-8")
-        os.replace(temporary, folder / REPORT_FILE)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return folder / REPORT_FILE
+    path = Layout(Path(out_dir)).report
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with durable_file(path, written="report written", placed="report replaced") as handle:
+        handle.write(page.encode("utf-8"))
+    return path

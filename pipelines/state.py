@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
@@ -23,12 +22,12 @@ from typing import Callable, Iterable, NamedTuple
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from pipelines.killpoints import checkpoint
-from pipelines.parts import STATE
+from pipelines.durable import durable_file
+from pipelines.layout import Layout
 from pipelines.store import current_snapshot
 from transforms.normalize import PART_SCHEMAS
+from transforms.settings import Settings
 
-STATE_FILE = "files.arrow"
 STATE_VERSION = "2"  # bump when parsing changes what a file's rows are
 STATE_SCHEMA = pa.schema([
     pa.field("source_path", pa.string(), nullable=False),
@@ -77,21 +76,21 @@ class Changes:
                 "deleted": len(self.deleted)}
 
 
-def settings_key(raw_dir: Path, max_file_bytes: int) -> str:
+def settings_key(raw_dir: Path, settings: Settings) -> str:
     """What the rows of a file depend on besides its bytes: a change means a full build."""
     schemas = "|".join(f"{name}:{schema}" for name, schema in PART_SCHEMAS.items())
     return json.dumps({
-        "version": STATE_VERSION, "raw_dir": str(raw_dir.resolve()), "max_file_bytes": max_file_bytes,
+        "version": STATE_VERSION, "raw_dir": str(raw_dir.resolve()), **settings.parsing,
         "parts": hashlib.sha256(schemas.encode()).hexdigest()[:16],
     }, sort_keys=True)
 
 
-def state_path(out_dir: Path) -> Path:
-    return out_dir / STATE / STATE_FILE
-
-
-def temporary_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp")
+def nothing_to_do(changes: Changes, published: str | None, analytics: dict) -> bool:
+    """True when the published snapshot is what a build would publish again: no file is new,
+    changed or deleted since the state record, which describes that very snapshot, made with
+    the same analytics settings."""
+    state = changes.state
+    return bool(state and not changes.any and published and published == state.snapshot and state.analytics == analytics)
 
 
 def read_state(out_dir: Path, settings: str) -> tuple[State | None, str | None]:
@@ -100,8 +99,9 @@ def read_state(out_dir: Path, settings: str) -> tuple[State | None, str | None]:
     A record whose write was interrupted before its rename left only a temporary file, which
     is removed: the record before it still stands.
     """
-    path = state_path(out_dir)
-    temporary_path(path).unlink(missing_ok=True)
+    path = Layout(out_dir).state_file
+    for leftover in path.parent.glob(f".{path.name}.tmp-*"):
+        leftover.unlink(missing_ok=True)
     if not path.exists():  # a first build needs no notice; one after a published snapshot does
         return None, "no state record: full build" if current_snapshot(out_dir) else None
     try:
@@ -124,14 +124,14 @@ def read_state(out_dir: Path, settings: str) -> tuple[State | None, str | None]:
 
 
 def existing_parts(out_dir: Path) -> list[str]:
-    folder = out_dir / STATE / "parts"
+    folder = Layout(out_dir).parts
     return [p.name for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
 
 
 def write_state(
     out_dir: Path, files: dict[str, Entry], settings: str, snapshot: str, analytics: dict, racy_after_ns: int
 ) -> None:
-    """Replace the state record in one rename (written and fsynced under a temporary name first).
+    """Replace the state record in one rename (durably: see pipelines.durable).
 
     A file modified after `racy_after_ns` (moments before discovery) may be written again within
     the same clock tick, keeping its size and time ("racy", as git calls it): its time is not
@@ -151,22 +151,11 @@ def write_state(
     metadata = {"version": STATE_VERSION, "settings": settings, "snapshot": snapshot,
                 "analytics": json.dumps(analytics, sort_keys=True)}
     table = pa.Table.from_pydict(columns, schema=STATE_SCHEMA.with_metadata(metadata))
-    path = state_path(out_dir)
-    temporary = temporary_path(path)
+    path = Layout(out_dir).state_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(temporary, "wb") as handle:
-        with ipc.new_file(handle, table.schema) as writer:
-            writer.write_table(table)
-        handle.flush()
-        os.fsync(handle.fileno())
-    checkpoint("state record written")
-    os.replace(temporary, path)
-    checkpoint("state record replaced")
-    descriptor = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    with durable_file(path, written="state record written", placed="state record replaced") as handle, \
+            ipc.new_file(handle, table.schema) as writer:
+        writer.write_table(table)
 
 
 def classify(

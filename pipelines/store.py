@@ -1,15 +1,9 @@
 """Snapshots on disk: write every table into a new folder, then publish it with one atomic switch.
 
-Layout of an output folder:
-
-    OUT/snapshots/<id>/{warehouse,analytics}/<table>/part-00000.parquet   one complete run each
-    OUT/current   -> snapshots/<id>                            switched by one rename
-    OUT/warehouse -> current/warehouse                         what readers open
-    OUT/analytics -> current/analytics
-
 A snapshot is written under `snapshots/.staging-<id>` and renamed when complete; `current` is
-then replaced by `os.replace` of a new symlink, which POSIX makes atomic. A crash before that
-rename leaves the previous snapshot published; leftovers are removed by the next publish.
+then replaced by `os.replace` of a new symlink, which POSIX makes atomic (paths: see
+pipelines.layout; every write is durable: see pipelines.durable). A crash before that rename
+leaves the previous snapshot published; leftovers are removed by the next publish.
 """
 
 from __future__ import annotations
@@ -29,14 +23,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.durable import fsync_path, publish_folder, replace_link, synced_file
 from pipelines.killpoints import checkpoint
+from pipelines.layout import CURRENT, LAYERS, STAGING_PREFIX, TABLE_FILE, Layout, manifest, table_folder
 from transforms.schema import TABLES, SchemaMismatch, conform, to_frame
+from transforms.settings import DEFAULTS
 
-SNAPSHOTS, CURRENT, STAGING_PREFIX, LOCK = "snapshots", "current", ".staging-", ".newsfm.lock"
-LAYERS = ("warehouse", "analytics")
 KEEP_SNAPSHOTS = 2  # the published one and the one before it, for readers still on it
 ROW_GROUP_SIZE = 1_000_000
-LOCK_TIMEOUT_SECONDS = 600
 
 
 class OutputError(Exception):
@@ -45,15 +39,15 @@ class OutputError(Exception):
 
 def prepare_output(out_dir: Path) -> None:
     """Create the output folder and prove it is writable, before any work is done."""
+    layout = Layout(out_dir)
     try:
-        (out_dir / SNAPSHOTS).mkdir(parents=True, exist_ok=True)
-        probe = out_dir / SNAPSHOTS / f".probe-{uuid.uuid4().hex}"
+        layout.snapshots.mkdir(parents=True, exist_ok=True)
+        probe = layout.snapshots / f".probe-{uuid.uuid4().hex}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
         raise OutputError(f"cannot write to output folder {out_dir}: {error.strerror or error}") from None
-    for name in (CURRENT, *LAYERS):
-        link = out_dir / name
+    for link in (layout.current, *map(layout.layer, LAYERS)):
         if link.exists() and not link.is_symlink():
             raise OutputError(
                 f"{link} is a real folder, not newsfm's link to the current snapshot; move it away or pick another output folder"
@@ -61,7 +55,7 @@ def prepare_output(out_dir: Path) -> None:
 
 
 @contextmanager
-def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[str | None]:
+def output_lock(out_dir: Path, timeout: float = DEFAULTS.lock_timeout) -> Iterator[str | None]:
     """Hold the output folder's exclusive lock; wait up to `timeout` seconds for another run.
 
     An advisory `flock`: the kernel drops it when its process dies, so a killed run never
@@ -69,7 +63,7 @@ def output_lock(out_dir: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterato
     release; a pid found there on entry is a run that was killed, and the lock yields a notice
     saying so (its leftovers are removed by this run).
     """
-    with open(out_dir / LOCK, "a+") as handle:
+    with open(Layout(out_dir).lock, "a+") as handle:
         acquire(handle, out_dir, timeout)
         handle.seek(0)
         killed = handle.read().strip()
@@ -109,27 +103,17 @@ def wait_until_unlocked(out_dir: Path, timeout: float) -> float:
     The CLI calls this before starting Prefect, so a folder that stays locked fails fast and cleanly.
     """
     started = time.monotonic()
-    with open(out_dir / LOCK, "a+") as handle:
+    with open(Layout(out_dir).lock, "a+") as handle:
         acquire(handle, out_dir, timeout)
         fcntl.flock(handle, fcntl.LOCK_UN)
     return max(0.0, timeout - (time.monotonic() - started))
 
 
-def fsync_path(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def write_arrow(folder: Path, table: pa.Table) -> int:
-    """Write one table as a Parquet dataset folder of one file; returns its row count."""
+    """Write one table as a Parquet dataset folder of one file, on disk; returns its row count."""
     folder.mkdir(parents=True)
-    with open(folder / "part-00000.parquet", "wb") as handle:
+    with synced_file(folder / TABLE_FILE) as handle:
         pq.write_table(table, handle, compression="zstd", row_group_size=ROW_GROUP_SIZE)
-        handle.flush()
-        os.fsync(handle.fileno())
     fsync_path(folder)
     return table.num_rows
 
@@ -152,7 +136,7 @@ class SnapshotWriter:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir, self.id = out_dir, new_snapshot_id()
-        self.staging = out_dir / SNAPSHOTS / f"{STAGING_PREFIX}{self.id}"
+        self.staging = Layout(out_dir).staging(self.id)
         self.rows: dict[str, int] = {}
         self.staging.mkdir(parents=True)
 
@@ -160,83 +144,60 @@ class SnapshotWriter:
         """Write a table already typed by its schema (as `transforms.combine` makes them)."""
         if table.schema != TABLES[name].schema:
             raise SchemaMismatch(f"{name}: schema {table.schema} differs from the table's")
-        self.rows[name] = write_arrow(self.staging / layer / name, table)
+        self.rows[name] = write_arrow(table_folder(self.staging, layer, name), table)
         checkpoint(f"{layer} table {name} written")
 
     def write_frame(self, layer: str, name: str, frame: pd.DataFrame) -> None:
-        self.rows[name] = write_table(self.staging / layer / name, name, frame)
+        self.rows[name] = write_table(table_folder(self.staging, layer, name), name, frame)
         checkpoint(f"{layer} table {name} written")
 
     def carry(self, layer: str) -> None:
         """Take `layer` unchanged from the published snapshot (hard links, or copies)."""
         previous = read_manifest(self.out_dir)
         for folder in sorted((current_snapshot(self.out_dir) / layer).iterdir()):
-            link_table(folder, self.staging / layer / folder.name)
+            link_table(folder, table_folder(self.staging, layer, folder.name))
             self.rows[folder.name] = previous["rows"][folder.name]
 
     def complete(self, info: dict) -> Path:
         """Write the manifest and rename the staging folder into a complete snapshot."""
         created_at = dt.datetime.now(dt.timezone.utc).isoformat()
         rows = {name: self.rows[name] for name in TABLES if name in self.rows}
-        manifest = {**info, "snapshot": self.id, "created_at": created_at, "rows": rows}
-        (self.staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        fsync_path(self.staging / "manifest.json")
-        fsync_path(self.staging)
-        checkpoint("manifest written")
-        final = self.out_dir / SNAPSHOTS / self.id
-        os.rename(self.staging, final)
-        fsync_path(self.out_dir / SNAPSHOTS)
-        checkpoint("snapshot complete")
+        content = {**info, "snapshot": self.id, "created_at": created_at, "rows": rows}
+        with synced_file(manifest(self.staging), "w") as handle:
+            handle.write(json.dumps(content, indent=2, sort_keys=True) + "\n")
+        final = Layout(self.out_dir).snapshot(self.id)
+        publish_folder(self.staging, final, written="manifest written", placed="snapshot complete")
         return final
 
 
-def write_snapshot(
-    out_dir: Path, layers: dict[str, dict[str, pd.DataFrame]], info: dict, carry: tuple[str, ...] = ()
-) -> Path:
-    """Write all tables into a new, complete, not yet published snapshot folder.
-
-    Layers named in `carry` are taken unchanged from the published snapshot, with its
-    manifest's other entries.
-    """
-    snapshot = SnapshotWriter(out_dir)
-    for layer in carry:
-        snapshot.carry(layer)
-    for layer, frames in layers.items():
-        for name, frame in frames.items():
-            snapshot.write_frame(layer, name, frame)
-    previous = {key: value for key, value in read_manifest(out_dir).items() if carry and key != "rows"}
-    return snapshot.complete({**previous, **info})
-
-
 def link_table(source: Path, target: Path) -> None:
+    """A published table folder in a new snapshot: hard links to its files (already on disk),
+    or fsynced copies where the file system has no hard links."""
     target.mkdir(parents=True)
     for file in sorted(source.iterdir()):
         try:
             os.link(file, target / file.name)
         except OSError:
             shutil.copy2(file, target / file.name)
+            fsync_path(target / file.name)
     fsync_path(target)
 
 
 def publish(out_dir: Path, snapshot: Path) -> None:
     """Make `snapshot` the one readers see, in a single atomic rename, then tidy up."""
-    temporary = out_dir / f".{CURRENT}-{snapshot.name}"
-    temporary.unlink(missing_ok=True)
-    os.symlink(Path(SNAPSHOTS) / snapshot.name, temporary)
-    checkpoint("new current link made")
-    os.replace(temporary, out_dir / CURRENT)
-    checkpoint("published")
+    layout = Layout(out_dir)
+    replace_link(layout.current, layout.current_link_target(snapshot.name), written="new current link made",
+                 placed="published")
     for layer in LAYERS:
-        link = out_dir / layer
-        if not link.is_symlink():
-            os.symlink(Path(CURRENT) / layer, link)
+        if not layout.layer(layer).is_symlink():
+            os.symlink(Path(CURRENT) / layer, layout.layer(layer))
     fsync_path(out_dir)
     remove_old_snapshots(out_dir)
     checkpoint("old snapshots removed")
 
 
 def current_snapshot(out_dir: Path) -> Path | None:
-    link = out_dir / CURRENT
+    link = Layout(out_dir).current
     return (out_dir / os.readlink(link)) if link.is_symlink() else None
 
 
@@ -246,26 +207,21 @@ def remove_old_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> None:
     The published snapshot is never removed, whatever its age.
     """
     published = current_snapshot(out_dir)
-    snapshots = sorted((out_dir / SNAPSHOTS).iterdir(), key=lambda p: p.name, reverse=True)
+    snapshots = sorted(Layout(out_dir).snapshots.iterdir(), key=lambda p: p.name, reverse=True)
     complete = [p for p in snapshots if not p.name.startswith(".")]
     for path in snapshots:
         if path.name.startswith(STAGING_PREFIX) or (path in complete[keep:] and path != published):
             shutil.rmtree(path, ignore_errors=True)
-    for leftover in out_dir.glob(f".{CURRENT}-*"):
+    for leftover in out_dir.glob(f".{CURRENT}*"):  # a link made by a run killed before its rename
         leftover.unlink(missing_ok=True)
 
 
 def read_table(out_dir: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
     """A published table (or some of its columns) as a typed pandas frame (nullable dtypes, UTC timestamps)."""
     spec = TABLES[name]
-    return to_frame(pq.read_table(Path(out_dir) / spec.layer / name, schema=spec.schema, columns=columns))
-
-
-def read_layer(out_dir: Path, layer: str) -> dict[str, pd.DataFrame]:
-    """Every published table of `layer`, as `read_table` gives them."""
-    return {name: read_table(out_dir, name) for name, spec in TABLES.items() if spec.layer == layer}
+    return to_frame(pq.read_table(table_folder(Path(out_dir), spec.layer, name), schema=spec.schema, columns=columns))
 
 
 def read_manifest(out_dir: Path) -> dict:
     snapshot = current_snapshot(out_dir)
-    return json.loads((snapshot / "manifest.json").read_text()) if snapshot else {}
+    return json.loads(manifest(snapshot).read_text()) if snapshot else {}

@@ -38,3 +38,21 @@ MINIMAL = """
     publishedDateTime: 2020-06-10T22:17:00Z
     webUrl: "https://example.com/a"
 """
+
+
+def write_snapshot(out: Path, layers: dict, info: dict) -> Path:
+    """A complete, unpublished snapshot of `layers` (layer → table name → frame), as a build writes one."""
+    from pipelines.store import SnapshotWriter
+
+    snapshot = SnapshotWriter(out)
+    for layer, frames in layers.items():
+        for name, frame in frames.items():
+            snapshot.write_frame(layer, name, frame)
+    return snapshot.complete(info)
+
+
+def paths_under(root: Path) -> list[str]:
+    """The relative paths of the files a build finds under `root`, sorted."""
+    from pipelines.discover import walk
+
+    return [path for path, _size, _mtime_ns in walk(root)]

@@ -8,7 +8,8 @@ import pytest
 from pipelines.parts import loader, remove_parts_except, write_part
 from transforms import generate as g
 from transforms.analytics import analytics_tables, input_frame
-from transforms.combine import combine, combine_parts
+from transforms.combine import combine_parts
+from transforms.pipeline import warehouse_frames
 from transforms.extract import extract
 from transforms.normalize import normalize_batch
 from transforms.schema import TABLES, to_frame
@@ -22,7 +23,7 @@ def batches():
 
 @pytest.fixture(scope="module")
 def warehouse(batches):
-    return combine(batches)
+    return warehouse_frames(batches)
 
 
 def test_parts_on_disk_combine_to_the_tables_combined_in_memory(tmp_path, batches, warehouse):
@@ -64,7 +65,7 @@ def test_small_parts_are_merged_into_one_with_the_same_rows(tmp_path, batches):
     assert len(set(live.values())) >= 20
     untouched = compact(tmp_path, live, small=10)  # no part is that small
     assert untouched == live
-    merged = compact(tmp_path, live, small=31, at=8)
+    merged = compact(tmp_path, live, small=31)
     assert len(set(merged.values())) == 1 and merged.keys() == live.keys()
     before = dict(combine_parts(loader(tmp_path, live)))
     after = dict(combine_parts(loader(tmp_path, merged)))

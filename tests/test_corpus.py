@@ -2,8 +2,9 @@
 
 import os
 
-from pipelines.discover import discover, read_batch
-from transforms.combine import combine
+from tests.conftest import paths_under
+from pipelines.discover import read_batch, read_folder
+from transforms.pipeline import tables_of, warehouse_frames
 from transforms.normalize import normalize_batch
 
 
@@ -12,9 +13,9 @@ def all_files(root):
 
 
 def test_every_corpus_file_ends_in_sources_once(corpus):
-    paths = discover(corpus)
+    paths = paths_under(corpus)
     assert paths == all_files(corpus)  # the corpus has no hidden files
-    tables = combine([normalize_batch(read_batch(corpus, paths))])
+    tables = warehouse_frames([normalize_batch(read_batch(corpus, paths))])
     sources = tables["sources"]
     assert sources["source_path"].tolist() == paths
     status = sources.groupby(["kind", "status"]).size().to_dict()
@@ -31,7 +32,7 @@ def test_every_corpus_file_ends_in_sources_once(corpus):
 
 
 def test_corpus_topics_resolve_to_the_taxonomy(corpus):
-    tables = combine([normalize_batch(read_batch(corpus, discover(corpus)))])
+    tables = tables_of(read_folder(corpus))
     topics = tables["topics"].set_index("topic_id")
     used = set(tables["article_topics"]["topic_id"])
     assert used <= set(topics.index)
@@ -41,5 +42,5 @@ def test_corpus_topics_resolve_to_the_taxonomy(corpus):
 
 
 def test_site_relative_logo_urls_are_kept_as_written(corpus):
-    providers = combine([normalize_batch(read_batch(corpus, discover(corpus)))])["providers"].set_index("provider_domain")
+    providers = tables_of(read_folder(corpus))["providers"].set_index("provider_domain")
     assert providers.loc["qz.com", "logo_url"] == "/assets/images/organizations/qz.com-50x50.jpg"

@@ -15,18 +15,17 @@ import pandas as pd
 import pytest
 
 from pipelines import flows, parallel, store
-from pipelines.discover import discover, read_batch
+from pipelines.discover import read_folder
 from pipelines.flows import build_warehouse
-from pipelines.parts import parts_dir
-from pipelines.state import read_state, settings_key, state_path
-from pipelines.store import LOCK, SNAPSHOTS, current_snapshot, read_table
+from pipelines.durable import temporary_name
+from pipelines.layout import Layout
+from pipelines.state import read_state, settings_key
+from pipelines.store import current_snapshot, read_table
 from tests.conftest import SEED, news
 from tests.prefect_server import prefect_server
 from tests.reliability import KILL_POINTS, record
-from transforms.analytics import analytics_tables
-from transforms.combine import combine
-from transforms.frontmatter import DEFAULT_MAX_BYTES
-from transforms.normalize import normalize_batch
+from transforms.pipeline import tables_of
+from transforms.settings import DEFAULTS
 from transforms.schema import TABLES
 
 NEWSFM = Path(sys.executable).parent / "newsfm"
@@ -57,8 +56,7 @@ def expected_tables(tmp_path: Path, version: str) -> dict[str, pd.DataFrame]:
     """What a full build of `version` publishes, computed in memory."""
     raw = tmp_path / f"expected-{version}"
     write_version(raw, version)
-    warehouse = combine([normalize_batch(read_batch(raw, discover(raw)))])
-    return {**warehouse, **analytics_tables(warehouse)}
+    return tables_of(read_folder(raw))
 
 
 def published(out: Path) -> dict[str, pd.DataFrame]:
@@ -71,15 +69,16 @@ def same(tables: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> 
 
 def leftovers(out: Path) -> list[str]:
     """Traces of an interrupted run that a completed run must have removed."""
-    found = [p.name for p in (out / SNAPSHOTS).iterdir() if p.name.startswith(".")]
+    layout = Layout(out)
+    found = [p.name for p in layout.snapshots.iterdir() if p.name.startswith(".")]
     found += [p.name for p in out.glob(".current-*")]
-    found += [p.name for p in parts_dir(out).iterdir() if p.name.startswith(".")]
-    found += [p.name for p in state_path(out).parent.glob(".*.tmp")]
-    state, notice = read_state(out, settings_key(out.parent / "raw", DEFAULT_MAX_BYTES))
+    found += [p.name for p in layout.parts.iterdir() if p.name.startswith(".")]
+    found += [p.name for p in layout.state.glob(".*.tmp-*")]
+    state, notice = read_state(out, settings_key(out.parent / "raw", DEFAULTS))
     assert state is not None, notice
-    unused = {p.name for p in parts_dir(out).iterdir()} - {entry.part_id for entry in state.files.values()}
+    unused = {p.name for p in layout.parts.iterdir()} - {entry.part_id for entry in state.files.values()}
     found += sorted(f"unused part {name}" for name in unused)
-    if (out / LOCK).read_text():
+    if layout.lock.read_text():
         found.append("lock file still names a run")
     return found
 
@@ -210,9 +209,9 @@ def test_a_full_disk_fails_the_run_and_readers_keep_a_complete_snapshot(tmp_path
 @pytest.mark.usefixtures("prefect_harness")
 def test_an_interrupted_state_record_write_leaves_the_previous_record(tmp_path, built):
     raw, out = built
-    path = state_path(out)
+    path = Layout(out).state_file
     previous = path.read_bytes()
-    path.with_name(f".{path.name}.tmp").write_bytes(previous[: len(previous) // 2])  # killed mid-write
+    temporary_name(path).write_bytes(previous[: len(previous) // 2])  # killed mid-write
     summary = build_warehouse(str(raw), str(out), workers=1)
     assert summary["notices"] == [] and summary["new"] == 1 and summary["changed"] == 2  # the old record was used
     assert leftovers(out) == []

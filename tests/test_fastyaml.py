@@ -5,11 +5,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.discover import discover, read_batch
-from tests.conftest import SEED
+from pipelines.discover import read_batch
+from tests.conftest import SEED, paths_under
 from transforms import fastyaml
 from transforms.frontmatter import decode, parse_yaml, split_front_matter
-from transforms.combine import combine
+from transforms.pipeline import warehouse_frames
 from transforms.normalize import normalize_batch
 
 
@@ -112,10 +112,10 @@ def test_fast_path_never_disagrees_on_arbitrary_text(text):
 
 
 def tables_both_ways(root, monkeypatch):
-    paths = discover(root)
-    fast = combine([normalize_batch(read_batch(root, paths))])
+    paths = paths_under(root)
+    fast = warehouse_frames([normalize_batch(read_batch(root, paths))])
     monkeypatch.setattr(fastyaml, "parse", lambda text: fastyaml.UNSUPPORTED)
-    slow = combine([normalize_batch(read_batch(root, paths))])
+    slow = warehouse_frames([normalize_batch(read_batch(root, paths))])
     return fast, slow
 
 

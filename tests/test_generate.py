@@ -18,8 +18,7 @@ from transforms.analytics.stories import story_tables
 from transforms.article import Article, TopicEntry
 from transforms.extract import extract
 from transforms.keys import topic_slug
-from transforms.combine import combine
-from transforms.normalize import normalize_batch
+from transforms.pipeline import tables_of
 
 COUNT = 2000
 
@@ -42,7 +41,7 @@ def articles(files, extracted) -> list[Article]:
 
 @pytest.fixture(scope="module")
 def warehouse(extracted):
-    return combine([normalize_batch(extracted)])
+    return tables_of(extracted)
 
 
 def digest(count: int, seed: int) -> str:

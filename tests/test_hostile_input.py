@@ -32,10 +32,11 @@ from tests.conftest import CORPUS, MINIMAL, REPO, SEED, news
 from tests.reliability import FUZZ_EXAMPLES, record
 from transforms import fastyaml, frontmatter
 from transforms.article import Article, TopicEntry
-from transforms.combine import combine
+from transforms.pipeline import tables_of, warehouse_frames
 from transforms.extract import Extracted, extract
 from transforms.fields import INT64_MAX, INT64_MIN
-from transforms.frontmatter import DEFAULT_MAX_BYTES, MAX_DEPTH, REASONS, parse_yaml, split_front_matter
+from transforms.settings import DEFAULTS
+from transforms.frontmatter import MAX_DEPTH, REASONS, parse_yaml, split_front_matter
 from transforms.normalize import normalize_batch
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -48,7 +49,7 @@ FUZZ = settings(
 )
 
 
-def outcome(path: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Extracted:
+def outcome(path: str, data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> Extracted:
     """Extract one file and push it through normalize, parts and (when loaded) combine."""
     result = extract(path, data, max_bytes)
     assert (result.record is None) != (result.reason is None)
@@ -58,11 +59,11 @@ def outcome(path: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Extra
     batch = normalize_batch([result])
     assert batch.parts()["sources"].num_rows == 1
     if result.record is not None:
-        assert combine([batch])["sources"]["status"].tolist() == ["loaded"]
+        assert warehouse_frames([batch])["sources"]["status"].tolist() == ["loaded"]
     return result
 
 
-def without_fast_path(monkeypatch, path: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Extracted:
+def without_fast_path(monkeypatch, path: str, data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> Extracted:
     with monkeypatch.context() as patch:
         patch.setattr(fastyaml, "parse", lambda text: fastyaml.UNSUPPORTED)
         return extract(path, data, max_bytes)
@@ -225,7 +226,7 @@ def test_case_file(name, monkeypatch):
 
 def test_all_case_files_in_one_batch():
     extracted = [extract(path_for(name), (HOSTILE / name).read_bytes()) for name in sorted(EXPECTED)]
-    tables = combine([normalize_batch(extracted)])
+    tables = tables_of(extracted)
     sources = tables["sources"].set_index("source_path")
     assert len(sources) == len(EXPECTED)
     for name, (reason, *_) in EXPECTED.items():
@@ -297,7 +298,7 @@ def test_nesting_100000_deep_is_refused_without_a_crash(tmp_path):
         for n in (MAX_DEPTH + 1, 999, depth):
             path = tmp_path / f"{shape}-{n}.md"
             path.write_bytes(f"---\ntitle: T\n{DEEP[shape](n)}\n---\n".encode())
-            assert path.stat().st_size <= DEFAULT_MAX_BYTES
+            assert path.stat().st_size <= DEFAULTS.max_file_bytes
             paths.append(path)
     probe = subprocess.run([sys.executable, "-c", PROBE, *map(str, paths)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert probe.returncode == 0, probe.stderr

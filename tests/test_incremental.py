@@ -11,16 +11,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from pipelines.discover import discover, read_batch
+from pipelines.discover import read_folder
 from pipelines.flows import build_warehouse
-from pipelines.state import Entry, State, classify, read_state, settings_key, state_path
+from pipelines.layout import Layout
+from pipelines.state import Entry, State, classify, read_state, settings_key
 from pipelines.store import current_snapshot, read_table
 from tests.conftest import SEED, news
 from transforms import generate as g
-from transforms.analytics import analytics_tables
-from transforms.combine import combine
-from transforms.frontmatter import DEFAULT_MAX_BYTES
-from transforms.normalize import normalize_batch
+from transforms.pipeline import tables_of
+from transforms.settings import DEFAULTS
 from transforms.schema import TABLES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -74,14 +73,9 @@ def tree(tmp_path: Path) -> Path:
     return raw
 
 
-def full_rebuild(raw: Path) -> dict[str, pd.DataFrame]:
-    """What a full build of `raw` publishes, computed without Prefect, state or parts."""
-    warehouse = combine([normalize_batch(read_batch(raw, discover(raw)))])
-    return {**warehouse, **analytics_tables(warehouse)}
-
-
 def assert_published_equals_full_rebuild(out: Path, raw: Path) -> None:
-    expected = full_rebuild(raw)
+    """The published tables are what the pure reference pipeline makes of `raw`."""
+    expected = tables_of(read_folder(raw))
     for name in TABLES:
         pd.testing.assert_frame_equal(read_table(out, name), expected[name], obj=name)
 
@@ -150,7 +144,7 @@ def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path):
     os.utime(raw / "_news" / "a.md")  # new time, same bytes
     summary = build_warehouse(str(raw), str(out))
     assert (summary["changed"], summary["unchanged"], summary["published"]) == (0, 3, False)
-    state, _ = read_state(out, settings_key(raw, DEFAULT_MAX_BYTES))
+    state, _ = read_state(out, settings_key(raw, DEFAULTS))
     assert state.files["_news/a.md"].mtime_ns is None  # touched moments ago: compared by hash next time
     assert state.files["_news/b.md"].mtime_ns == (raw / "_news" / "b.md").stat().st_mtime_ns
 
@@ -162,7 +156,7 @@ def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path):
 def test_a_damaged_or_missing_state_record_means_a_full_build_with_a_notice(tmp_path, damage, notice):
     raw, out = tree(tmp_path), tmp_path / "out"
     build_warehouse(str(raw), str(out))
-    damage(state_path(out))
+    damage(Layout(out).state_file)
     summary = build_warehouse(str(raw), str(out))
     assert summary["new"] == 3 and summary["published"] and len(summary["notices"]) == 1
     assert notice in summary["notices"][0]

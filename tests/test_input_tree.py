@@ -27,17 +27,17 @@ from hypothesis import strategies as st
 import pipelines.discover as discover_module
 import pipelines.flows as flows
 from pipelines.discover import (
-    LINK_LOOP, NOT_UTF8_NAME, OUTPUT_ENTRIES, OUTSIDE_LINK, content_hash, discover, printable_path, read_batch,
-    read_file, undecodable_path, walk,
+    LINK_LOOP, NOT_UTF8_NAME, OUTSIDE_LINK, content_hash, printable_path, read_batch, read_file, read_folder,
+    undecodable_path, walk,
 )
 from pipelines.flows import build_warehouse
-from pipelines.store import LOCK, current_snapshot, read_table
-from tests.conftest import news
+from pipelines.layout import ENTRIES, LOCK, Layout
+from pipelines.store import current_snapshot, read_table
+from tests.conftest import news, paths_under
 from tests.reliability import FUZZ_EXAMPLES, record
-from transforms.combine import combine
+from transforms.pipeline import tables_of
 from transforms.extract import extract
-from transforms.frontmatter import DEFAULT_MAX_BYTES
-from transforms.normalize import normalize_batch
+from transforms.settings import DEFAULTS
 
 AS_ROOT = os.geteuid() == 0
 ROOT_SKIP = "runs as root, whom chmod does not stop; the same code path is covered by a refused os.open/os.scandir"
@@ -64,9 +64,9 @@ def rows_of(sources: pd.DataFrame) -> dict[str, dict]:
     return {row["source_path"]: {k: none(v) for k, v in row.items()} for row in sources.to_dict("records")}
 
 
-def ledger(raw: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, dict]:
+def ledger(raw: Path, max_bytes: int = DEFAULTS.max_file_bytes) -> dict[str, dict]:
     """The sources ledger a build of `raw` gives, without Prefect: path → row."""
-    return rows_of(combine([normalize_batch(read_batch(raw, discover(raw), max_bytes))])["sources"])
+    return rows_of(tables_of(read_folder(raw, max_bytes))["sources"])
 
 
 def published(out: Path) -> dict[str, dict]:
@@ -219,7 +219,7 @@ def test_a_folder_swapped_for_a_link_out_between_the_checks_and_the_open_is_not_
     info = secret.stat()
     os.utime(secret, ns=(info.st_mtime_ns - 86_400 * 10**9, info.st_mtime_ns))
     atime = secret.stat().st_atime_ns
-    paths = discover(raw)
+    paths = paths_under(raw)
     real_open, descriptors = os.open, []
 
     def swap_then_open(path, flags, *args, **kwargs):
@@ -300,7 +300,7 @@ def test_linked_folders_are_not_descended_so_the_walk_stays_inside_and_ends(tmp_
                  "folder link loop", "linked folder inside"):
         record("adversarial", case)
 
-    assert finishes(discover, raw) == ["real/x.md"]
+    assert finishes(paths_under, raw) == ["real/x.md"]
     assert_row(ledger(raw), "real/x.md", "loaded")
 
 
@@ -315,7 +315,7 @@ def test_hidden_files_and_folders_like_git_and_obsidian_are_skipped(tmp_path):
     for case in (".git folder", ".obsidian folder", "hidden file", ".DS_Store", "nested hidden folder"):
         record("adversarial", case)
 
-    assert discover(raw) == ["visible.md"]
+    assert paths_under(raw) == ["visible.md"]
 
 
 def test_a_link_to_a_file_in_a_hidden_folder_is_read_as_the_visible_file_it_is(tmp_path):
@@ -376,7 +376,7 @@ def test_a_file_that_vanishes_between_discovery_and_reading_is_rejected(tmp_path
     raw = tmp_path / "raw"
     write(raw / "a.md", article("https://example.com/a"))
     write(raw / "gone.md", article("https://example.com/gone"))
-    paths = discover(raw)
+    paths = paths_under(raw)
     (raw / "gone.md").unlink()
     record("adversarial", "file deleted between discovery and reading")
 
@@ -395,7 +395,7 @@ def test_a_file_replaced_after_discovery_is_rejected_for_what_it_has_become(tmp_
     raw = tmp_path / "raw"
     write(tmp_path / "outside.md", article("https://example.com/outside"))
     path = write(raw / "a.md", article("https://example.com/a"))
-    paths = discover(raw)
+    paths = paths_under(raw)
     path.unlink()
     {"folder": path.mkdir, "fifo": lambda: os.mkfifo(path), "link out": lambda: os.symlink("../outside.md", path)}[replacement]()
     record("adversarial", f"file replaced by a {replacement} after discovery")
@@ -625,7 +625,7 @@ def test_a_huge_sparse_file_is_hashed_in_chunks_and_never_held_in_memory(tmp_pat
 
     tracemalloc.start()
     try:
-        rows = {file.path: file for file in read_batch(raw, discover(raw))}
+        rows = {file.path: file for file in read_batch(raw, paths_under(raw))}
         hashed = content_hash(raw, "huge.md")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -655,8 +655,6 @@ def test_a_file_over_the_limit_gets_the_same_row_extract_gives_its_bytes(tmp_pat
 
 
 def test_newsfm_output_entries_are_skipped_only_in_a_folder_holding_its_lock(tmp_path):
-    from pipelines.report import REPORT_DIR
-
     raw = tmp_path / "raw"
     for folder in ("old-out", "not-out"):
         for entry in ("snapshots/1/warehouse/sources/part-00000.parquet", "state/files.arrow", "report/index.html",
@@ -665,11 +663,12 @@ def test_newsfm_output_entries_are_skipped_only_in_a_folder_holding_its_lock(tmp
     write(raw / "old-out" / LOCK, b"")
     record("adversarial", "old newsfm output folder inside the input folder")
 
-    assert discover(raw) == [
+    assert paths_under(raw) == [
         "not-out/mine.md", "not-out/report/index.html", "not-out/snapshots/1/warehouse/sources/part-00000.parquet",
         "not-out/state/files.arrow", "old-out/mine.md",
     ]
-    assert REPORT_DIR in OUTPUT_ENTRIES
+    layout = Layout(raw / "old-out")  # every entry newsfm writes is one discovery skips
+    assert {layout.report.parent.name, layout.state.name, layout.snapshots.name, layout.current.name} <= ENTRIES
 
 
 # --- through the flow ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import SEED, news
 from transforms.extract import extract
 from transforms.keys import article_id
-from transforms.combine import combine
+from transforms.pipeline import warehouse_frames
 from transforms.normalize import normalize_batch
 from transforms.schema import TABLES
 
@@ -70,7 +70,7 @@ A, B = article_id(A_URL), article_id(B_URL)
 
 def build(tree: dict[str, bytes], batch_size: int = 100) -> dict[str, pd.DataFrame]:
     files = [extract(path, data) for path, data in tree.items()]
-    return combine(normalize_batch(files[i : i + batch_size]) for i in range(0, len(files), batch_size))
+    return warehouse_frames(normalize_batch(files[i : i + batch_size]) for i in range(0, len(files), batch_size))
 
 
 def records(frame: pd.DataFrame, *columns: str) -> list[tuple]:

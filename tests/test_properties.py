@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from transforms.article import Article
 from transforms.extract import extract
 from transforms.keys import article_id
-from transforms.combine import combine
-from transforms.normalize import normalize_batch
+from transforms.pipeline import tables_of
 
 
 @given(st.binary(max_size=3000))
@@ -72,7 +71,7 @@ def test_every_file_once_and_one_article_per_canonical_url(files):
     extracted = [
         extract(f"{folder}/{i}.md", b"---\n" + yaml.safe_dump(doc).encode() + b"---\n") for i, (folder, doc) in enumerate(files)
     ]
-    tables = combine([normalize_batch(extracted)])
+    tables = tables_of(extracted)
     sources, articles_ = tables["sources"], tables["articles"]
     assert sorted(sources["source_path"]) == sorted(e.path for e in extracted)
     assert set(articles_["article_id"]) == {article_id(doc["webUrl"]) for _, doc in files}

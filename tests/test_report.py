@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.discover import discover, read_batch
+from pipelines.discover import read_folder
 from pipelines.report import SECTIONS, headline_markdown, write_report
-from pipelines.store import publish, write_snapshot
-from transforms.analytics import analytics_tables
-from transforms.combine import combine
-from transforms.normalize import normalize_batch
+from pipelines.store import publish
+from tests.conftest import write_snapshot
+from transforms.pipeline import tables_of
 from transforms.schema import BOOL, DATE, FLOAT, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME, frame
 
 REPO = Path(__file__).resolve().parents[1]
@@ -180,8 +179,7 @@ def empty_out(tmp_path_factory) -> Path:
 
 def built(raw: Path, out: Path) -> Path:
     """`out` published from the files of `raw` by the real transforms (without Prefect)."""
-    tables = combine([normalize_batch(read_batch(raw, discover(raw)))])
-    return published(out, {**tables, **analytics_tables(tables)})
+    return published(out, tables_of(read_folder(raw)))
 
 
 @pytest.fixture(scope="module")

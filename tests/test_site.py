@@ -23,14 +23,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.discover import discover, read_batch
-from transforms.analytics import analytics_tables
+from pipelines.discover import read_folder
 from transforms.article import Article, Image, OrganizationEntry, SiteConfig, to_logos, to_organization, to_site_config
-from transforms.combine import combine
+from transforms.pipeline import tables_of
 from transforms.extract import extract
 from transforms.frontmatter import Rejected
 from transforms.keys import article_id
-from transforms.normalize import normalize_batch
 from transforms.site import absolute_url, collection_of, file_kind, news_verdict, site_base_url, site_root
 
 SITE = Path(__file__).parent / "site"
@@ -47,7 +45,7 @@ UNSUPPORTED = (
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return combine([normalize_batch(read_batch(SITE, discover(SITE)))])
+    return tables_of(read_folder(SITE))
 
 
 def records(frame: pd.DataFrame, *columns: str) -> list[tuple]:
@@ -143,7 +141,7 @@ def test_without_a_site_url_relative_logos_have_no_absolute_url(tmp_path):
     for path in ("_data/organizations/alpha.com.md", "_news/2021-03-01-alpha-ships-a-robot.md"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes((SITE / path).read_bytes())
-    images = combine([normalize_batch(read_batch(tmp_path, discover(tmp_path)))])["images"]
+    images = tables_of(read_folder(tmp_path))["images"]
     assert images.loc[images["owner_type"] == "provider", "absolute_url"].isna().all()
     assert images.loc[images["owner_type"] == "article", "absolute_url"].tolist() == ["https://cdn.alpha.com/robot.jpg"]
 
@@ -156,7 +154,7 @@ def test_each_file_takes_the_nearest_sites_url(tmp_path):
     (tmp_path / "outer/inner/_config.yml").write_text("url: https://inner.io/\nbaseurl: /sub/\n")
     for site, domain in (("outer", "x.com"), ("outer/inner", "y.com")):
         (tmp_path / site / f"_data/organizations/{domain}.yaml").write_text("images: [/logo.png]\n")
-    images = combine([normalize_batch(read_batch(tmp_path, discover(tmp_path)))])["images"]
+    images = tables_of(read_folder(tmp_path))["images"]
     assert records(images, "owner_id", "absolute_url") == [("x.com", "https://outer.io/logo.png"),
                                                             ("y.com", "https://inner.io/sub/logo.png")]
 
@@ -264,7 +262,7 @@ def test_site_config_and_absolute_urls():
 
 
 def test_a_provider_known_only_from_the_dimension_has_an_empty_quality_row(tables):
-    quality = analytics_tables(tables)["provider_quality"].set_index("provider_domain")
+    quality = tables["provider_quality"].set_index("provider_domain")
     assert list(quality.index) == ["alpha.com", "beta.org", "gamma.net"]
     gamma = quality.loc["gamma.net"]
     assert (gamma["provider_name"], gamma["n_articles"], gamma["n_related"], gamma["n_scored"]) == ("Gamma Network", 0, 0, 0)

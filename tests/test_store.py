@@ -22,11 +22,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import store
+from pipelines.layout import CURRENT, LAYERS, SNAPSHOTS
 from pipelines.store import (
-    CURRENT,
     KEEP_SNAPSHOTS,
-    LAYERS,
-    SNAPSHOTS,
     OutputError,
     output_lock,
     current_snapshot,
@@ -35,12 +33,9 @@ from pipelines.store import (
     read_manifest,
     read_table,
     remove_old_snapshots,
-    write_snapshot,
 )
-from transforms.extract import extract
-from transforms.combine import combine
-from transforms.normalize import normalize_batch
-from transforms.analytics import analytics_tables
+from tests.conftest import write_snapshot
+from transforms.pipeline import build_tables
 from transforms.schema import TABLES, WAREHOUSE, SchemaMismatch, conform
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,16 +83,10 @@ keywords: [artificial intelligence, machine learning]
 """
 
 
-def build_tables(files: dict[str, bytes]) -> dict[str, pd.DataFrame]:
-    """The warehouse and analytics frames of some files (relative path → bytes), as the flow builds them."""
-    warehouse = combine([normalize_batch([extract(path, data) for path, data in sorted(files.items())])])
-    return {**warehouse, **analytics_tables(warehouse)}
-
-
 @pytest.fixture(scope="module")
 def seed_tables() -> dict[str, pd.DataFrame]:
     """The seed file alone."""
-    return build_tables({SEED.name: SEED.read_bytes()})
+    return build_tables([(SEED.name, SEED.read_bytes())])
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +94,11 @@ def other_tables(seed_tables) -> dict[str, pd.DataFrame]:
     """Different content in every table: the seed moved to another domain, a taxonomy topic, a reject."""
     moved = SEED.read_bytes().replace(b"businessinsider", b"insider-example")
     tables = build_tables(
-        {
-            "2020-06-11-moved.md": moved,
-            "_data/topics/ai.yaml": TAXONOMY_AI,
-            "notes/broken.md": b"no front matter here\n",
-        }
+        [
+            ("2020-06-11-moved.md", moved),
+            ("_data/topics/ai.yaml", TAXONOMY_AI),
+            ("notes/broken.md", b"no front matter here\n"),
+        ]
     )
     for name in WAREHOUSE_TABLES:  # guard: a test comparing the two runs must be able to tell them apart
         assert not tables[name].equals(seed_tables[name]), name
@@ -344,12 +333,12 @@ def test_the_published_snapshot_is_never_removed_even_when_oldest(published_seed
 
 
 def test_next_publish_removes_staging_and_link_leftovers(published_seed, other_tables):
-    """A crashed run's snapshots/.staging-* folder and .current-* link are removed by the next publish."""
+    """A crashed run's snapshots/.staging-* folder and temporary current link are removed by the next publish."""
     out = published_seed
     staging = out / SNAPSHOTS / ".staging-20200101T000000000000Z-dead00"
     (staging / "warehouse" / "sources").mkdir(parents=True)
     (staging / "warehouse" / "sources" / PART).write_bytes(b"half a file")
-    stale_link = out / ".current-20200101T000000000000Z-dead00"
+    stale_link = out / ".current.tmp-dead00"
     os.symlink(Path(SNAPSHOTS) / staging.name, stale_link)
 
     second = publish_tables(out, other_tables)
@@ -418,11 +407,10 @@ def test_run_interrupted_at_the_switch_leaves_the_published_output_unchanged(
         titles = con.sql(f"SELECT title FROM read_parquet('{out}/warehouse/articles/*.parquet')").fetchall()
     assert titles == [(seed_tables["articles"]["title"][0],)]
 
-    assert list(out.glob(".current-*")) != []  # the interrupted switch left its temporary link behind
+    assert list(out.glob(".current*")) == []  # the interrupted switch removed its temporary link
 
-    third = publish_tables(out, other_tables)  # the next run publishes and removes the leftover link
+    third = publish_tables(out, other_tables)
     assert current_snapshot(out) == third
-    assert list(out.glob(".current-*")) == []
     assert snapshot_names(out) == sorted([second.name, third.name])
     assert_tables_equal(published_tables(out), other_tables)
 
@@ -544,7 +532,7 @@ def test_conform_rejects_a_value_of_the_wrong_type(seed_tables):
 
 
 def test_a_frame_that_does_not_conform_is_never_published(published_seed, seed_tables, other_tables):
-    """write_snapshot raises SchemaMismatch and the published output stays the first run's."""
+    """Writing a snapshot raises SchemaMismatch and the published output stays the first run's."""
     out = published_seed
     bad = dict(other_tables, images=other_tables["images"].astype({"url": object}))
     with pytest.raises(SchemaMismatch, match="images: object columns"):

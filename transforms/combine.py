@@ -16,26 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.keys import topic_slug
-from transforms.normalize import DUPLICATE, PART_SCHEMAS, Batch, append
+from transforms.normalize import DUPLICATE, PART_SCHEMAS, append
 from transforms.site import absolute_url
-from transforms.schema import TABLES, check_nulls, to_frame
+from transforms.schema import TABLES, check_nulls
 
 # (part table name, columns or None for all) → that part table over every batch
 Load = Callable[[str, Sequence[str] | None], pa.Table]
 DUPLICATE_MESSAGE = ", which is kept (later publishedDateTime, then later path)"
-
-
-def combine(batches: Iterable[Batch]) -> dict[str, pd.DataFrame]:
-    """Batches in memory → the warehouse frames, keyed by table name (tests and notebooks)."""
-    parts = [batch.parts() for batch in batches]
-    merged = {name: pa.concat_tables([p[name] for p in parts] or [schema.empty_table()])
-              for name, schema in PART_SCHEMAS.items()}
-
-    def load(name: str, columns: Sequence[str] | None = None) -> pa.Table:
-        return merged[name].select(list(columns)) if columns else merged[name]
-
-    tables = dict(combine_parts(load))
-    return {name: to_frame(tables[name]) for name, spec in TABLES.items() if spec.layer == "warehouse"}
 
 
 def combine_parts(load: Load) -> Iterator[tuple[str, pa.Table]]:

@@ -19,7 +19,8 @@ from transforms.article import (
     to_site_config,
     to_topic_entry,
 )
-from transforms.frontmatter import DEFAULT_MAX_BYTES, Rejected, read_front_matter, read_yaml_mapping
+from transforms.frontmatter import Rejected, read_front_matter, read_yaml_mapping
+from transforms.settings import DEFAULTS
 from transforms.site import (
     ARTICLE,
     HTML,
@@ -50,7 +51,7 @@ class Extracted:
     column: int | None = None
 
 
-def extract(path: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Extracted:
+def extract(path: str, data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> Extracted:
     """Never raises for bad content: every failure becomes a rejection with a reason."""
     kind = file_kind(path)
     facts = dict(path=path, kind=kind, content_sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))

@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 
 from transforms import fastyaml
+from transforms.settings import DEFAULTS
 
-DEFAULT_MAX_BYTES = 1024 * 1024
 # Lists and mappings nested deeper than this are refused. Real front matter nests 6 deep at most
 # (article → related → item → provider → images → image); 32 leaves room, and keeps every walk
 # over a value (construction, messages, the converters) far from Python's recursion limit.
@@ -181,7 +181,7 @@ def check_node(root: yaml.Node) -> None:
         level = below
 
 
-def decode(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+def decode(data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> str:
     """UTF-8 bytes → text without a byte order mark."""
     if len(data) > max_bytes:
         raise Rejected("too_large", f"the file has {len(data):,} bytes, over the limit of {max_bytes:,}; raise --max-file-bytes to accept it")
@@ -278,13 +278,13 @@ def parse_yaml(text: str, first_line: int = 1, fast: bool = True) -> Any:
     return documents[0] if documents else None
 
 
-def read_front_matter(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
+def read_front_matter(data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> dict:
     """A news file's bytes → its front matter as a mapping of field names to values."""
     front_matter, _body = split_front_matter(decode(data, max_bytes))
     return require_mapping(parse_yaml(front_matter, first_line=2), "front matter")
 
 
-def read_yaml_mapping(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
+def read_yaml_mapping(data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> dict:
     """A YAML data file's bytes (a taxonomy entry) → its mapping."""
     return require_mapping(parse_yaml(decode(data, max_bytes)), "YAML document")
 

@@ -59,6 +59,16 @@ def article_id(url: str) -> str:
     return short_hash(canonical_url(url))
 
 
+def related_owner_id(article_id: str, position: int) -> str:
+    """`images.owner_id` of a related item: its article's id and its position in `related`."""
+    return f"{article_id}:{position}"
+
+
+def related_owner_ids(article_ids, positions):
+    """`related_owner_id` over two pandas columns (the `related` table's key)."""
+    return article_ids + ":" + positions.astype("string")
+
+
 def url_host(url: str) -> str | None:
     """Lowercase host of an absolute URL, or None for a relative or malformed one."""
     try:

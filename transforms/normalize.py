@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from transforms.article import Article, Image, OrganizationEntry, Provider, SiteConfig, TopicEntry
 from transforms.extract import Extracted
-from transforms.keys import article_id, canonical_url, short_hash
+from transforms.keys import article_id, canonical_url, related_owner_id, short_hash
 from transforms.site import site_base_url, site_root
 from transforms.schema import BOOL, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME
 
@@ -158,7 +158,7 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
         )
         if item.provider:
             add_mention(batch, path, item.published_at, item.provider)
-        add_images(batch, path, "related", f"{key}:{position}", item.images)
+        add_images(batch, path, "related", related_owner_id(key, position), item.images)
     return key
 
 

@@ -364,6 +364,8 @@ ANALYTICS = [
 ]
 
 TABLES: dict[str, Table] = {t.name: t for t in WAREHOUSE + ANALYTICS}
+LAYERS = ("warehouse", "analytics")
+assert LAYERS == tuple(dict.fromkeys(t.layer for t in TABLES.values()))
 
 _PANDAS_TYPES = {
     INT: pd.Int64Dtype(),

@@ -14,9 +14,8 @@ from transforms.analytics.providers import provider_tables
 from transforms.analytics.stories import story_tables
 from transforms.analytics.topics import topic_tables
 from transforms.schema import to_frame
+from transforms.settings import DEFAULTS
 
-DEFAULT_PRIOR_WEIGHT = 10.0
-DEFAULT_MIN_SCORED = 3
 # The warehouse columns analytics (and the build summary) read; other tables are read whole.
 # Builds hand over only these, so the corpus' text is never held for analytics.
 INPUT_COLUMNS = {
@@ -34,8 +33,8 @@ def input_frame(name: str, table: pa.Table) -> pd.DataFrame:
 
 def analytics_tables(
     warehouse: dict[str, pd.DataFrame],
-    prior_weight: float = DEFAULT_PRIOR_WEIGHT,
-    min_scored: int = DEFAULT_MIN_SCORED,
+    prior_weight: float = DEFAULTS.prior_weight,
+    min_scored: int = DEFAULTS.min_scored,
 ) -> dict[str, pd.DataFrame]:
     """Warehouse frames (as `transforms.normalize.combine` returns them) → every analytics frame."""
     return {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from transforms.keys import related_owner_ids
 from transforms.schema import typed_frame
 
 
@@ -33,13 +34,13 @@ def appearances(warehouse: dict[str, pd.DataFrame], include_related: bool) -> pd
     published_at (may be NaT for related items) and has_image.
 
     Images are joined by owner: an article owns its images by article_id, a related row by
-    `<article_id>:<position>` (the key `images.owner_id` uses for related items).
+    `keys.related_owner_id`.
     """
     articles, images = warehouse["articles"], warehouse["images"]
     parts = [appearance_rows(articles, articles["article_id"], owner_ids(images, "article"))]
     if include_related:
         related = warehouse["related"]
-        owners = related["article_id"] + ":" + related["position"].astype("string")
+        owners = related_owner_ids(related["article_id"], related["position"])
         parts.append(appearance_rows(related, owners, owner_ids(images, "related")))
     items = pd.concat(parts, ignore_index=True)
     return items[items["provider_domain"].notna()].reset_index(drop=True)

@@ -1,0 +1,84 @@
+"""Every path under an output folder, in one place.
+
+    OUT/.newsfm.lock                        the lock a run holds while it writes OUT
+    OUT/snapshots/<id>/                     one complete run: manifest.json and
+        {warehouse,analytics}/<table>/part-00000.parquet
+    OUT/snapshots/.staging-<id>/            a snapshot being written
+    OUT/current   -> snapshots/<id>         the published snapshot, switched by one rename
+    OUT/warehouse -> current/warehouse      what readers open
+    OUT/analytics -> current/analytics
+    OUT/state/files.arrow                   the state record (see pipelines.state)
+    OUT/state/parts/<part id>/<part>.arrow  each parsed batch (see pipelines.parts)
+    OUT/report/index.html                   `newsfm report`
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from transforms.schema import LAYERS
+LOCK, SNAPSHOTS, CURRENT, STATE, REPORT = ".newsfm.lock", "snapshots", "current", "state", "report"
+STAGING_PREFIX = ".staging-"
+MANIFEST, TABLE_FILE = "manifest.json", "part-00000.parquet"
+# what newsfm writes in an output folder: discovery skips these when OUT is inside the input
+ENTRIES = frozenset({SNAPSHOTS, CURRENT, STATE, REPORT, *LAYERS})
+
+
+@dataclass(frozen=True)
+class Layout:
+    out: Path
+
+    @property
+    def lock(self) -> Path:
+        return self.out / LOCK
+
+    @property
+    def snapshots(self) -> Path:
+        return self.out / SNAPSHOTS
+
+    def snapshot(self, snapshot_id: str) -> Path:
+        return self.snapshots / snapshot_id
+
+    def staging(self, snapshot_id: str) -> Path:
+        return self.snapshots / f"{STAGING_PREFIX}{snapshot_id}"
+
+    @property
+    def current(self) -> Path:
+        return self.out / CURRENT
+
+    def current_link_target(self, snapshot_id: str) -> Path:
+        """What `current` points to: relative, so the folder can be moved."""
+        return Path(SNAPSHOTS) / snapshot_id
+
+    def layer(self, layer: str) -> Path:
+        return self.out / layer
+
+    @property
+    def state(self) -> Path:
+        return self.out / STATE
+
+    @property
+    def state_file(self) -> Path:
+        return self.state / "files.arrow"
+
+    @property
+    def parts(self) -> Path:
+        return self.state / "parts"
+
+    def part(self, part_id: str) -> Path:
+        return self.parts / part_id
+
+    @property
+    def report(self) -> Path:
+        return self.out / REPORT / "index.html"
+
+
+# A snapshot, its staging folder and OUT itself (through its layer links) share one shape.
+def table_folder(root: Path, layer: str, name: str) -> Path:
+    """`root/<layer>/<table>`: a table, a Parquet dataset folder of one file (TABLE_FILE)."""
+    return root / layer / name
+
+
+def manifest(root: Path) -> Path:
+    return root / MANIFEST

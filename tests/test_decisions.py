@@ -1,0 +1,93 @@
+"""What a build decides and reports, tested without Prefect: nothing to do, which parts to merge,
+the run summary, and where every setting's default comes from."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+import pandas as pd
+import yaml
+
+from pipelines.cli import build, serve
+from pipelines.parts import parts_to_merge
+from pipelines.state import Changes, Entry, State, nothing_to_do, settings_key
+from transforms.settings import DEFAULTS, Settings
+from transforms.summary import file_figures, run_summary, summary_lines, summary_markdown
+
+REPO = Path(__file__).resolve().parents[1]
+ANALYTICS = {"prior_weight": 10.0, "min_scored": 3}
+ENTRY = Entry(1, 1, "h", "p1")
+
+
+def recorded(snapshot: str = "s1", analytics: dict = ANALYTICS) -> State:
+    return State({"a.md": ENTRY}, snapshot, analytics)
+
+
+def test_nothing_to_do_only_when_the_record_describes_the_published_snapshot_and_nothing_moved():
+    same = Changes(unchanged={"a.md": ENTRY}, state=recorded())
+    assert nothing_to_do(same, "s1", ANALYTICS)
+    assert not nothing_to_do(same, "s2", ANALYTICS)  # a run killed after publishing, before recording
+    assert not nothing_to_do(same, None, ANALYTICS)  # nothing published
+    assert not nothing_to_do(same, "s1", {**ANALYTICS, "min_scored": 5})  # other analytics settings
+    assert not nothing_to_do(Changes(new=["b.md"], unchanged={"a.md": ENTRY}, state=recorded()), "s1", ANALYTICS)
+    assert not nothing_to_do(Changes(deleted=["a.md"], state=recorded()), "s1", ANALYTICS)
+    assert not nothing_to_do(Changes(new=["a.md"], state=None), "s1", ANALYTICS)  # no record: a full build
+
+
+def test_small_parts_are_merged_once_there_are_enough_of_them():
+    live = {f"f{i}.md": f"small{i % 7}" for i in range(14)} | {f"g{i}.md": "big" for i in range(40)}
+    assert parts_to_merge(live, small=10) == set()  # seven small parts: not yet
+    live["h.md"] = "small7"
+    assert parts_to_merge(live, small=10) == {f"small{i}" for i in range(8)}
+    assert parts_to_merge(live, small=1) == set()
+
+
+def test_the_summary_is_one_dict_shown_two_ways():
+    sources = pd.DataFrame({"status": ["loaded", "loaded", "duplicate", "rejected"],
+                            "kind": ["article", "taxonomy", "article", "other"],
+                            "reason": [None, None, None, "not_news"]})
+    figures = file_figures(sources)
+    assert figures == {"files": 4, "loaded": 2, "duplicates": 1, "rejected": 1,
+                       "loaded_by_kind": {"article": 1, "taxonomy": 1}, "rejects_by_reason": {"not_news": 1}}
+    counts = {"new": 4, "changed": 0, "unchanged": 0, "deleted": 0}
+    summary = run_summary(figures, counts, ["a notice"], {"stories": 2, "sources": 4}, "out", "snap", True, 1.23456)
+    assert list(summary["rows"]) == ["sources", "stories"]  # in the tables' order
+    assert summary["seconds"] == 1.235
+    assert summary_lines(summary, 9.0) == [
+        "4 files: 2 loaded (1 article, 1 taxonomy), 1 duplicates, 1 rejected",
+        "  rejected not_news: 1",
+        "warehouse rows: sources 4",
+        "analytics rows: stories 2",
+        "since the last build: 4 new, 0 changed, 0 unchanged, 0 deleted",
+        "note: a notice",
+        "output: out/{warehouse,analytics} (snapshot snap)",
+        "took 9.0 s (1.2 s in the flow, the rest is Prefect's start-up)",
+    ]
+    markdown = summary_markdown(summary)
+    assert "published as snapshot `snap` in `out`" in markdown and "| not_news | 1 |" in markdown
+    kept = run_summary(figures, counts, [], {}, "out", "snap", False, 0)
+    assert summary_lines(kept, 1)[-2] == "nothing changed: out/{warehouse,analytics} stays at snapshot snap"
+
+
+def test_every_default_comes_from_the_settings_object():
+    from pipelines.flows import build_warehouse
+
+    defaults = {param.name: param.default for param in build.params if isinstance(param, click.Option)}
+    flow = {name: p.default for name, p in inspect.signature(build_warehouse.fn).parameters.items()}
+    for name, value in asdict(DEFAULTS).items():
+        assert defaults[name] == flow[name] == value, name
+    assert {p.name: p.default for p in serve.params}["workers"] == DEFAULTS.workers
+    deployment = yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"][0]
+    assert set(deployment["parameters"]) == {"raw_dir", "out_dir"}  # the rest: the flow's defaults
+
+
+def test_only_what_changes_a_files_rows_changes_the_state_records_key(tmp_path):
+    key = settings_key(tmp_path, DEFAULTS)
+    assert settings_key(tmp_path, Settings(max_file_bytes=10)) != key
+    assert settings_key(tmp_path / "other", DEFAULTS) != key
+    for other in (Settings(batch_size=1), Settings(workers=3), Settings(prior_weight=1.0), Settings(lock_timeout=1)):
+        assert settings_key(tmp_path, other) == key
+    assert Settings(workers=None).worker_count >= 1 and Settings(workers=3).worker_count == 3

@@ -1,0 +1,77 @@
+"""The summary of a build run: one dict, made here from what the run found and wrote, and the
+two ways it is shown: lines for the CLI and Markdown for the Prefect artifact."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from transforms.schema import LAYERS, TABLES
+
+
+def file_figures(sources: pd.DataFrame) -> dict:
+    """What the sources ledger says of the files: the figures a summary starts with (the
+    manifest keeps them, so a run with nothing to do can report them without reading tables)."""
+    status = Counter(sources["status"])
+    return {
+        "files": len(sources),
+        "loaded": status["loaded"],
+        "duplicates": status["duplicate"],
+        "rejected": status["rejected"],
+        "loaded_by_kind": dict(sorted(Counter(sources.loc[sources["status"] == "loaded", "kind"]).items())),
+        "rejects_by_reason": dict(sorted(Counter(sources["reason"].dropna()).items())),
+    }
+
+
+def run_summary(
+    figures: dict, changes: dict[str, int], notices: list[str], rows: dict[str, int], out_dir: str,
+    snapshot: str, published: bool, seconds: float,
+) -> dict:
+    """One run: its file figures, the changes since the last build, the rows of every table and
+    the snapshot it published (or, with nothing to do, the one that stays published)."""
+    return {**figures, **changes, "notices": notices, "rows": {name: rows[name] for name in TABLES if name in rows},
+            "out_dir": out_dir, "snapshot": snapshot, "published": published, "seconds": round(seconds, 3)}
+
+
+def summary_lines(summary: dict, seconds: float) -> list[str]:
+    """The CLI's report of a run that took `seconds` in all (Prefect's start-up included)."""
+    kinds = ", ".join(f"{n} {kind}" for kind, n in summary["loaded_by_kind"].items())
+    folders = f"{summary['out_dir']}/{{{','.join(LAYERS)}}}"
+    return [
+        f"{summary['files']} files: {summary['loaded']} loaded ({kinds or 'none'}), "
+        f"{summary['duplicates']} duplicates, {summary['rejected']} rejected",
+        *(f"  rejected {reason}: {count}" for reason, count in summary["rejects_by_reason"].items()),
+        *(f"{layer} rows: " + ", ".join(f"{name} {n}" for name, n in summary["rows"].items() if TABLES[name].layer == layer)
+          for layer in LAYERS),
+        f"since the last build: {summary['new']} new, {summary['changed']} changed, "
+        f"{summary['unchanged']} unchanged, {summary['deleted']} deleted",
+        *(f"note: {notice}" for notice in summary["notices"]),
+        f"output: {folders} (snapshot {summary['snapshot']})" if summary["published"]
+        else f"nothing changed: {folders} stays at snapshot {summary['snapshot']}",
+        f"took {seconds:.1f} s ({summary['seconds']:.1f} s in the flow, the rest is Prefect's start-up)",
+    ]
+
+
+def summary_markdown(summary: dict) -> str:
+    """The run's Prefect artifact."""
+    outcome = "published as snapshot" if summary["published"] else "nothing to do; still published: snapshot"
+    lines = [
+        "# newsfm build",
+        "",
+        f"{summary['files']} files: {summary['loaded']} loaded, {summary['duplicates']} duplicates, "
+        f"{summary['rejected']} rejected; {outcome} `{summary['snapshot']}` in `{summary['out_dir']}`.",
+        "",
+        f"Since the last build: {summary['new']} new, {summary['changed']} changed, {summary['unchanged']} unchanged, "
+        f"{summary['deleted']} deleted.",
+        *(f"\n{notice}" for notice in summary["notices"]),
+        "",
+        "| table | rows |",
+        "| --- | ---: |",
+        *(f"| {name} | {rows} |" for name, rows in summary["rows"].items()),
+        "",
+        "| reject reason | files |",
+        "| --- | ---: |",
+        *(f"| {reason} | {n} |" for reason, n in summary["rejects_by_reason"].items()),
+    ]
+    return "\n".join(lines)
