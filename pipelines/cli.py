@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
+from pipelines.docs import render_pages
 from pipelines.store import OutputError, current_snapshot, prepare_output, wait_until_unlocked
-from transforms.schema import render_markdown
 from transforms.settings import DEFAULTS
 from transforms.summary import summary_lines
 
@@ -178,18 +178,24 @@ def generate(count: int, out_dir: Path, seed: int) -> None:
 
 
 @main.command()
-@click.option("--check", is_flag=True, help="Exit 1 if docs/tables.md is not what the schemas give.")
-@click.argument("path", default="docs/tables.md", type=click.Path(path_type=Path))
-def docs(check: bool, path: Path) -> None:
-    """Write the data dictionary PATH (default docs/tables.md) from the table schemas."""
-    rendered = render_markdown()
+@click.option("--check", is_flag=True, help="Exit 1 if a page is not what the code gives (and write nothing).")
+@click.argument("docs_dir", default="docs", type=click.Path(file_okay=False, path_type=Path))
+def docs(check: bool, docs_dir: Path) -> None:
+    """Write the data dictionary and the other generated pages into DOCS_DIR (default docs).
+
+    tables.md comes from the table schemas, cli.md from these commands, reasons.md from the
+    reason codes of rejected files.
+    """
+    pages = {docs_dir / name: text for name, text in render_pages(main).items()}
     if check:
-        if not path.exists() or path.read_text() != rendered:
-            fail(f"{path} is stale: run `newsfm docs`", status=1)
+        stale = [str(path) for path, text in pages.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
+        if stale:
+            fail(f"{', '.join(stale)} {'is' if len(stale) == 1 else 'are'} stale: run `newsfm docs`", status=1)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(rendered)
-    click.echo(f"wrote {path}")
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    for path, text in pages.items():
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
 
 
 def check_folders(raw_dir: Path, out_dir: Path) -> None:

@@ -1,4 +1,4 @@
-"""The `newsfm` command line: help, early exits, the data dictionary guard, and one real build.
+"""The `newsfm` command line: help, early exits and one real build (the `docs` command: test_docs.py).
 
 Only paths that exit before Prefect starts run in-process (through click's CliRunner); the
 flow itself runs once, end to end, through the installed console script in a subprocess.
@@ -19,7 +19,6 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.store import current_snapshot, read_manifest, read_table
-from transforms.schema import render_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
@@ -119,47 +118,6 @@ def test_build_rejects_a_batch_size_below_1(runner, tmp_path, without_prefect):
     assert result.exit_code == 2
     assert "Invalid value for '--batch-size'" in result.stderr
     assert not (tmp_path / "out").exists()
-
-
-# --- docs ---------------------------------------------------------------------------------
-
-
-def test_docs_check_passes_on_the_repository_data_dictionary(runner, monkeypatch):
-    """docs/tables.md is what the schemas render: the guard against editing a schema without `newsfm docs`."""
-    monkeypatch.chdir(REPO)
-    result = runner.invoke(main, ["docs", "--check"])
-    assert result.exit_code == 0, result.output
-    assert result.output == ""
-
-
-def test_docs_check_fails_on_a_modified_copy(runner, tmp_path):
-    """--check exits 1, naming the stale file and the fix, and does not rewrite it."""
-    stale = (REPO / "docs" / "tables.md").read_text().replace("| `quality` | `int64` |", "| `quality` | `int32` |")
-    assert stale != render_markdown()
-    copy = tmp_path / "tables.md"
-    copy.write_text(stale)
-    result = runner.invoke(main, ["docs", "--check", str(copy)])
-    assert result.exit_code == 1
-    assert result.stderr == f"newsfm: {copy} is stale: run `newsfm docs`\n"
-    assert copy.read_text() == stale
-
-
-def test_docs_check_fails_on_a_missing_file(runner, tmp_path):
-    """--check on a file that does not exist exits 1 rather than passing or crashing."""
-    result = runner.invoke(main, ["docs", "--check", str(tmp_path / "tables.md")])
-    assert result.exit_code == 1
-    assert "is stale: run `newsfm docs`" in result.stderr
-    assert not (tmp_path / "tables.md").exists()
-
-
-def test_docs_writes_the_file_that_check_accepts(runner, tmp_path):
-    """`newsfm docs PATH` creates PATH (and its folder) with the rendered schemas; --check then passes."""
-    path = tmp_path / "docs" / "tables.md"
-    result = runner.invoke(main, ["docs", str(path)])
-    assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote {path}\n"
-    assert path.read_text() == render_markdown()
-    assert runner.invoke(main, ["docs", "--check", str(path)]).exit_code == 0
 
 
 # --- one real build -----------------------------------------------------------------------

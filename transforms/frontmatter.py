@@ -18,23 +18,32 @@ from transforms.settings import DEFAULTS
 # (article → related → item → provider → images → image); 32 leaves room, and keeps every walk
 # over a value (construction, messages, the converters) far from Python's recursion limit.
 MAX_DEPTH = 32
+MAX_TYPED_SCALAR = 100  # characters of a !!int, !!float, !!bool or !!timestamp value
 
 REASONS = {
-    "not_utf8": "the file is not valid UTF-8 text",
-    "too_large": "the file is larger than the configured limit (default 1 MiB)",
-    "no_front_matter": "the file does not start with a `---` line",
+    "not_utf8": "the bytes are not valid UTF-8 text (the message gives the byte and its offset)",
+    "too_large": "the file is larger than the configured limit (`--max-file-bytes`, default 1 MiB); it is not decoded",
+    "no_front_matter": "the file does not start with a `---` line (a UTF-8 byte order mark before it is fine)",
     "unterminated_front_matter": "the front matter is never closed by a second `---` line",
-    "yaml_error": "the front matter is not valid YAML, or uses what front matter may not: an alias, a tag "
-    f"outside YAML's standard types, nesting deeper than {MAX_DEPTH}, a control character",
-    "not_a_mapping": "the front matter is valid YAML but not a mapping of field names to values",
+    "yaml_error": "the front matter is not valid YAML, or uses what front matter may not: an alias (`*name`); a tag "
+    "other than YAML's standard `!!str`, `!!null`, `!!bool`, `!!int`, `!!float`, `!!timestamp`, `!!seq`, `!!map` "
+    "(so no `!!python/...`, local tags such as `!custom`, `!!binary`, `!!set`, `!!omap`, `!!pairs`); lists and "
+    f"mappings nested more than {MAX_DEPTH} deep; a control character, raw or written as an escape (`\"\\0\"`); a "
+    f"malformed `!!int`, `!!float`, `!!bool` or `!!timestamp` value or one over {MAX_TYPED_SCALAR} characters; "
+    "several documents",
+    "not_a_mapping": "the front matter is valid YAML but not a mapping of field names to values: a list, a scalar, or empty",
     "duplicate_key": "a mapping repeats a key (YAML parsers silently keep the last one)",
-    "missing_field": "a required field of a news item (title, webUrl or else originalUrl, publishedDateTime) is absent or empty",
-    "bad_value": "a field has a value of the wrong type or form",
+    "missing_field": "a required field is absent or empty: a news item's `title`, `publishedDateTime`, or both `webUrl` "
+    "and `originalUrl`; a related item's `webUrl` and `originalUrl`; an image's `url`",
+    "bad_value": "a field has a value of the wrong type or form; the message names the field path "
+    "(`related[3].quality`) and the value",
     "not_news": "a document with front matter that is not a news item: another collection of a site "
-    "(`_learning`, `_people`, ...), a page, a layout or a newsletter",
-    "unsupported_file": "the file is none of a news item (`*.md`), a topic (`_data/topics/*.yaml`), an organization "
-    "(`_data/organizations/*`) or a site's `_config.yml`",
-    "unreadable": "the file could not be read (permissions, vanished, not a regular file)",
+    "(`_learning`, `_people`, ...), a page, a layout or a newsletter (see docs/sites.md)",
+    "unsupported_file": "the file is none of a news item (`*.md`, `*.markdown`), a topic (`_data/topics/*.yaml`), an organization "
+    "(`_data/organizations/*`) or a site's `_config.yml`; it is read and hashed, not loaded",
+    "unreadable": "the file could not be read: permissions, a file that vanished, a FIFO, socket or device, a link "
+    "out of the input folder, a broken link or link loop, a folder that cannot be listed, a name that is not UTF-8, "
+    "a path longer than the system allows",
 }
 
 
@@ -57,7 +66,6 @@ _NULL_TAG = _YAML_TAG + "null"
 # standard scalar types a dumper writes (`!!int "65"`), which the guarded constructors build.
 _SCALAR_TYPES = ("bool", "int", "float", "timestamp")
 ALLOWED_TAGS = frozenset(_YAML_TAG + name for name in ("str", "null", "seq", "map", *_SCALAR_TYPES))
-MAX_TYPED_SCALAR = 100  # characters of a !!int, !!float, !!bool or !!timestamp value
 # What YAML allows in a stream (PyYAML's reader refuses the rest), applied after escapes too.
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

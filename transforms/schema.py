@@ -75,7 +75,7 @@ WAREHOUSE = [
         col("size_bytes", INT, "Size of the file in bytes; null when it could not be read."),
         col("status", TEXT, "`loaded`, `duplicate` (another file has the same canonical URL and wins) or `rejected`.", False),
         col("article_id", TEXT, "The article the file became, or for a duplicate the winner's id; null otherwise."),
-        col("reason", TEXT, "Reason code of a rejection (see `newsfm` README, Reason codes); null unless rejected."),
+        col("reason", TEXT, "Reason code of a rejection (see docs/reasons.md); null unless rejected."),
         col("message", TEXT, "What is wrong and what to do, for a person; for a duplicate, which file won."),
         col("line", INT, "1-based line in the file where the problem is, when known."),
         col("column", INT, "1-based column in that line, when known."),
@@ -208,7 +208,7 @@ ANALYTICS = [
         "provider_quality",
         "analytics",
         "One row per provider of `providers`: volume, quality distribution and a shrunk quality rank. "
-        "Quality figures count both the provider's articles and its related appearances (see the README).",
+        "Quality figures count both the provider's articles and its related appearances (see docs/analytics.md).",
         ["provider_domain"],
         col("provider_domain", TEXT, "The provider; joins `providers`.", False),
         col("provider_name", TEXT, "`providers.provider_name`."),
