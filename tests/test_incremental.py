@@ -16,7 +16,7 @@ from pipelines.flows import build_warehouse
 from pipelines.state import Entry, State, classify, read_state, settings_key, state_path
 from pipelines.store import current_snapshot, read_table
 from tests.conftest import SEED, news
-from transforms import generate as g
+from synthetic import corpus as g
 from transforms.analytics import analytics_tables
 from transforms.combine import combine
 from transforms.frontmatter import DEFAULT_MAX_BYTES
