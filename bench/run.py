@@ -87,7 +87,7 @@ def flow_seconds(log: Path) -> float | None:
 
 
 def generator_available() -> bool:
-    return importlib.util.find_spec("pipelines.generate") is not None
+    return importlib.util.find_spec("synthetic.write") is not None
 
 
 def newsfm_command() -> list[str]:
@@ -114,7 +114,7 @@ def make_corpus(size: int, seed: int, work: Path, reuse: bool, templates: Path) 
         print(f"generating {size} files into {corpus} (seed {seed}) ...", flush=True)
         subprocess.run([*newsfm_command(), "generate", str(size), str(corpus), "--seed", str(seed)], check=True, cwd=ROOT)
     else:
-        print(f"WARNING: pipelines/generate.py is missing: corpus = {size} copies of {templates}/*.md", flush=True)
+        print(f"WARNING: synthetic/write.py is missing: corpus = {size} copies of {templates}/*.md", flush=True)
         copy_templates(templates, corpus, size)
     seconds = time.perf_counter() - started
     files = [p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".")]

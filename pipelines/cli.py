@@ -171,7 +171,7 @@ def report(out_dir: Path) -> None:
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same corpus, byte for byte.")
 def generate(count: int, out_dir: Path, seed: int) -> None:
     """Write a synthetic corpus of COUNT news files (and a topic taxonomy) into OUT_DIR."""
-    from pipelines.generate import write_corpus
+    from synthetic.write import write_corpus
 
     written = write_corpus(count, out_dir, seed=seed)
     click.echo(f"wrote {written} files to {out_dir}")

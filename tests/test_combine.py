@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines.parts import loader, remove_parts_except, write_part
-from transforms import generate as g
+from synthetic import corpus as g
 from transforms.analytics import analytics_tables, input_frame
 from transforms.combine import combine_parts
 from transforms.pipeline import warehouse_frames

@@ -126,7 +126,7 @@ def test_real_corpus_tables_are_identical_with_and_without_the_fast_path(corpus,
 
 
 def test_generated_corpus_tables_are_identical_with_and_without_the_fast_path(tmp_path, monkeypatch):
-    from pipelines.generate import write_corpus
+    from synthetic.write import write_corpus
 
     write_corpus(1500, tmp_path, seed=7)
     fast, slow = tables_both_ways(tmp_path, monkeypatch)

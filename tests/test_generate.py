@@ -1,5 +1,5 @@
 """The synthetic corpus: deterministic, loadable where meant to be, broken where meant to be, and as
-mixed as the real corpus it was measured on (the targets are the constants of transforms.generate)."""
+mixed as the real corpus it was measured on (the targets are the figures of synthetic.calibration)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines.generate import write_corpus
-from transforms import generate as g
+from synthetic import calibration as cal
+from synthetic.corpus import BROKEN_KINDS, GeneratedFile, generate_corpus, generate_files
+from synthetic.vocabulary import OBSERVED_TOPICS, TOPICS
+from synthetic.write import write_corpus
 from transforms.analytics.stories import story_tables
 from transforms.article import Article, TopicEntry
 from transforms.extract import extract
@@ -24,8 +26,8 @@ COUNT = 2000
 
 
 @pytest.fixture(scope="module")
-def files() -> list[g.GeneratedFile]:
-    return list(g.generate_files(COUNT, seed=0))
+def files() -> list[GeneratedFile]:
+    return list(generate_files(COUNT, seed=0))
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def warehouse(extracted):
 
 def digest(count: int, seed: int) -> str:
     hashed = hashlib.sha256()
-    for path, data in g.generate_corpus(count, seed):
+    for path, data in generate_corpus(count, seed):
         hashed.update(path.encode() + b"\0" + data + b"\0")
     return hashed.hexdigest()
 
@@ -67,13 +69,13 @@ def test_count_news_files_plus_a_taxonomy_at_unique_relative_paths(files):
     assert len({file.path for file in files}) == len(files)
     assert all(not file.path.startswith("/") and ".." not in file.path.split("/") for file in files)
     assert all(file.path.endswith(".md") and "/_news/" in file.path for file in news)
-    assert {file.path.split("/")[0] for file in news} == {f"site-{k}" for k in range(len(g.SITE_WEIGHTS))}
+    assert {file.path.split("/")[0] for file in news} == {f"site-{k}" for k in range(len(cal.SITE_WEIGHTS))}
 
 
 def test_generation_streams_in_small_memory():
     """Once the first news file is out (the provider table is built), memory does not grow with the
     files generated: 800 files hold over 2 MB, generating them takes a fraction of that."""
-    stream = g.generate_corpus(800, seed=0)
+    stream = generate_corpus(800, seed=0)
     next(path for path, _ in stream if "/_news/" in path)
     tracemalloc.start()
     try:
@@ -95,10 +97,10 @@ def test_every_file_gets_the_verdict_it_was_built_for(files, extracted):
         else:
             assert result.reason == file.expect, (file.path, result.reason, result.message)
     expects = [file.expect for file in files]
-    for kind in g.BROKEN_KINDS:
+    for kind in BROKEN_KINDS:
         assert expects.count(kind) >= 1
-    assert abs(sum(expects.count(kind) for kind in g.BROKEN_KINDS) - COUNT * g.BROKEN_SHARE) <= 1
-    assert abs(expects.count("duplicate") - COUNT * g.DUPLICATE_SHARE) <= 1
+    assert abs(sum(expects.count(kind) for kind in BROKEN_KINDS) - COUNT * cal.BROKEN_SHARE) <= 1
+    assert abs(expects.count("duplicate") - COUNT * cal.DUPLICATE_SHARE) <= 1
 
 
 def test_field_mix_matches_the_measured_shares(articles):
@@ -106,22 +108,22 @@ def test_field_mix_matches_the_measured_shares(articles):
     images = [image for article in articles for image in article.images]
     logos = [article.provider.images[0] for article in articles if article.provider.images]
     observed = {
-        "quality": (share(articles, lambda a: a.quality is not None), g.SCORED_SHARE),
-        "heat": (share(articles, lambda a: a.heat is not None), g.SCORED_SHARE),
-        "published": (share(articles, lambda a: a.published is not None), g.SCORED_SHARE),
-        "ampWebUrl": (share(articles, lambda a: a.amp_web_url and a.cdn_amp_web_url), g.AMP_SHARE["article"]),
-        "originalUrl": (share(articles, lambda a: a.original_url), g.ORIGINAL_URL_SHARE),
-        "images": (share(articles, lambda a: a.images), g.IMAGE_SHARE["article"]),
-        "related": (share(articles, lambda a: a.related), g.SCORED_SHARE * g.RELATED_SHARE_OF_SCORED),
-        "provider logo": (share(articles, lambda a: a.provider.images), g.LOGO_SHARE),
-        "relative logo": (share(logos, lambda i: i.url.startswith("/")), g.LOGO_RELATIVE),
-        "isCached": (share(images, lambda i: i.is_cached), g.IMAGE_CACHED["article"]),
-        "image title": (share(images, lambda i: i.title), g.IMAGE_TITLED),
-        "related ampWebUrl": (share(related, lambda r: r.amp_web_url), g.AMP_SHARE["related"]),
-        "related images": (share(related, lambda r: r.images), g.IMAGE_SHARE["related"]),
+        "quality": (share(articles, lambda a: a.quality is not None), cal.SCORED_SHARE),
+        "heat": (share(articles, lambda a: a.heat is not None), cal.SCORED_SHARE),
+        "published": (share(articles, lambda a: a.published is not None), cal.SCORED_SHARE),
+        "ampWebUrl": (share(articles, lambda a: a.amp_web_url and a.cdn_amp_web_url), cal.AMP_SHARE["article"]),
+        "originalUrl": (share(articles, lambda a: a.original_url), cal.ORIGINAL_URL_SHARE),
+        "images": (share(articles, lambda a: a.images), cal.IMAGE_SHARE["article"]),
+        "related": (share(articles, lambda a: a.related), cal.SCORED_SHARE * cal.RELATED_SHARE_OF_SCORED),
+        "provider logo": (share(articles, lambda a: a.provider.images), cal.LOGO_SHARE),
+        "relative logo": (share(logos, lambda i: i.url.startswith("/")), cal.LOGO_RELATIVE),
+        "isCached": (share(images, lambda i: i.is_cached), cal.IMAGE_CACHED["article"]),
+        "image title": (share(images, lambda i: i.title), cal.IMAGE_TITLED),
+        "related ampWebUrl": (share(related, lambda r: r.amp_web_url), cal.AMP_SHARE["related"]),
+        "related images": (share(related, lambda r: r.images), cal.IMAGE_SHARE["related"]),
         "related quality": (share(related, lambda r: r.quality is not None), 1.0),
-        "AI first": (share([a for a in articles if len(a.topics) > 1], lambda a: a.topics[0] == "AI"), g.AI_FIRST),
-        "midnight": (share(articles, lambda a: a.published_at.time() == dt.time(0)), g.MIDNIGHT_SHARE),
+        "AI first": (share([a for a in articles if len(a.topics) > 1], lambda a: a.topics[0] == "AI"), cal.AI_FIRST),
+        "midnight": (share(articles, lambda a: a.published_at.time() == dt.time(0)), cal.MIDNIGHT_SHARE),
     }
     off = {name: (round(got, 3), round(want, 3)) for name, (got, want) in observed.items() if abs(got - want) > 0.05}
     assert not off, off
@@ -131,7 +133,7 @@ def test_text_and_quoting_styles_match_the_measured_shares(files):
     news = [file.data for file in files if file.expect == "article"]
     assert share(news, lambda data: max(data) > 127) == pytest.approx(24 / 51, abs=0.08)
     assert share(news, lambda data: b'\\"' in data) == pytest.approx(6 / 51, abs=0.05)
-    assert share(news, lambda data: b"\nwebUrl: http" in data) == pytest.approx(g.UNQUOTED_URLS, abs=0.02)
+    assert share(news, lambda data: b"\nwebUrl: http" in data) == pytest.approx(cal.UNQUOTED_URLS, abs=0.02)
     assert all(b'\nsecured: "' in data and data.endswith(b"\n---\n\n") for data in news)
     sizes = sorted(len(data) for data in news)
     assert 1000 < statistics.median(sizes) < 2500  # real: median 1,408 bytes
@@ -145,7 +147,7 @@ def test_related_lists_and_topics_have_the_real_shapes(articles):
     for article in articles:
         qualities = [item.quality for item in article.related]
         assert qualities == sorted(qualities, reverse=True)
-    taxonomy_names = {topic.name for topic in g.TOPICS}
+    taxonomy_names = {topic.name for topic in TOPICS}
     assert all("AI" in article.topics and 1 <= len(article.topics) <= 4 for article in articles)
     unknown = share(articles, lambda a: not set(a.topics) <= taxonomy_names)
     assert 0 < unknown < 0.02
@@ -187,26 +189,26 @@ def test_duplicates_appear_as_duplicate_in_sources(files, warehouse):
 def test_taxonomy_loads_and_observed_topics_are_few(files, warehouse):
     topics = warehouse["topics"].set_index("topic_id")
     from_taxonomy = topics[topics["origin"] == "taxonomy"]
-    assert set(from_taxonomy.index) == {topic.id for topic in g.TOPICS}
+    assert set(from_taxonomy.index) == {topic.id for topic in TOPICS}
     assert from_taxonomy.loc["tensorflow", "parent_topic_id"] == "google-ai"
     assert pd.isna(from_taxonomy.loc["ai", "parent_topic_id"])
-    assert set(topics[topics["origin"] == "observed"].index) <= {topic_slug(name) for name in g.OBSERVED_TOPICS}
+    assert set(topics[topics["origin"] == "observed"].index) <= {topic_slug(name) for name in OBSERVED_TOPICS}
     endings = [file.data[-4:] for file in files if file.expect == "taxonomy"]
     assert b"\n---" in endings and any(not end.endswith(b"\n") and end != b"\n---" for end in endings)
 
 
 def test_dates_spread_over_two_years(articles):
     published = sorted(article.published_at for article in articles)
-    start = dt.datetime.combine(g.START, dt.time(), dt.timezone.utc)
-    assert published[0] >= start and published[-1] < start + dt.timedelta(days=g.SPAN_DAYS + 8)
-    assert published[-1] - published[0] > dt.timedelta(days=g.SPAN_DAYS - 30)
+    start = dt.datetime.combine(cal.START, dt.time(), dt.timezone.utc)
+    assert published[0] >= start and published[-1] < start + dt.timedelta(days=cal.SPAN_DAYS + 8)
+    assert published[-1] - published[0] > dt.timedelta(days=cal.SPAN_DAYS - 30)
     weekend = share(published, lambda moment: moment.weekday() >= 5)
     assert 0.1 < weekend < 0.2  # real: 7/51 = 14%, against 29% if every day were alike
 
 
 def test_write_corpus_writes_what_generate_corpus_yields(tmp_path: Path):
     out = tmp_path / "corpus"
-    expected = dict(g.generate_corpus(40, seed=3))
+    expected = dict(generate_corpus(40, seed=3))
     assert write_corpus(40, out, seed=3) == len(expected)
     on_disk = {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
     assert on_disk == expected

@@ -17,7 +17,7 @@ from pipelines.layout import Layout
 from pipelines.state import Entry, State, classify, read_state, settings_key
 from pipelines.store import current_snapshot, read_table
 from tests.conftest import SEED, news
-from transforms import generate as g
+from synthetic import corpus as g
 from transforms.pipeline import tables_of
 from transforms.settings import DEFAULTS
 from transforms.schema import TABLES

@@ -1,10 +1,10 @@
-"""Write a synthetic corpus (`transforms.generate`) to disk, for `newsfm generate` and benchmarks."""
+"""Write a synthetic corpus (`synthetic.corpus`) to disk, for `newsfm generate` and benchmarks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from transforms.generate import generate_corpus
+from synthetic.corpus import generate_corpus
 
 
 def write_corpus(count: int, out_dir: Path, seed: int = 0) -> int:
