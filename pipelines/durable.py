@@ -55,33 +55,35 @@ def durable_file(path: Path, written: str, placed: str, mode: str = "wb") -> Ite
     try:
         with synced_file(temporary, mode) as handle:
             yield handle
-        checkpoint(written)
-        os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    fsync_path(path.parent)
-    checkpoint(placed)
+    move_into_place(temporary, path, written, placed)
 
 
 def publish_folder(temporary: Path, final: Path, written: str, placed: str) -> None:
     """Rename a folder written in full (its files by `synced_file`) into place, durably."""
     fsync_path(temporary)
-    checkpoint(written)
-    os.rename(temporary, final)
-    fsync_path(final.parent)
-    checkpoint(placed)
+    move_into_place(temporary, final, written, placed)
 
 
 def replace_link(link: Path, target: Path, written: str, placed: str) -> None:
     """Make the symbolic link `link` point to `target` in one atomic rename, durably."""
     temporary = temporary_name(link)
     os.symlink(target, temporary)
+    move_into_place(temporary, link, written, placed)
+
+
+def move_into_place(temporary: Path, final: Path, written: str, placed: str) -> None:
+    """The rename that publishes `temporary` as `final`, then the fsync of its folder that makes
+    the rename itself durable. A file or link a failed rename leaves is removed; a folder is
+    left to the next run's clean-up."""
     checkpoint(written)
     try:
-        os.replace(temporary, link)
+        os.replace(temporary, final)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        if not temporary.is_dir():
+            temporary.unlink(missing_ok=True)
         raise
-    fsync_path(link.parent)
+    fsync_path(final.parent)
     checkpoint(placed)
