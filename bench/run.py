@@ -6,7 +6,8 @@
 For each size: generate a corpus once (`newsfm generate N DIR --seed S`), then run each tool
 as a subprocess into a fresh output folder and measure wall seconds, news files per second,
 peak RSS of the whole process tree (sampled every 50 ms, summed over the process and all its
-descendants), user+sys CPU seconds of the tree, and the tables and rows it wrote. Prints a
+descendants) and of the largest single process of each role (the tool's own process, Prefect's
+server, the parse workers), user+sys CPU seconds of the tree, and the tables and rows it wrote. Prints a
 Markdown table per size and writes bench/RESULTS.md (sizes not run this time are kept; with
 --only, the tools not run are kept from the previous run of the same corpus).
 """
@@ -71,6 +72,9 @@ class Run:
     git: str = ""  # the commit measured
     other_cpu_s: float = 0.0  # CPU seconds the rest of the machine used meanwhile (not the tool, not this harness)
     flow_s: float | None = None  # newsfm: seconds inside the flow, i.e. the work after Prefect's start-up
+    # the peak RSS of the largest single process of each role: the tool's own process (for newsfm
+    # the flow), the Prefect server it started, and the other processes (parse workers)
+    peak_process_mb: dict[str, float] = field(default_factory=dict)
 
 
 FLOW_SECONDS = re.compile(r"took [\d.]+ s \(([\d.]+) s in the flow")
@@ -170,8 +174,17 @@ def become_subreaper() -> bool:
         return False
 
 
-def tree_rss() -> int:
-    """Summed RSS of this harness's descendants: the tool and all its processes (0 for those that vanish)."""
+def process_role(process: psutil.Process, tool_pid: int) -> str:
+    """`main` (the tool's own process), `prefect server` or `other` (parse workers, the fork server)."""
+    if process.pid == tool_pid:
+        return "main"
+    command = " ".join(process.cmdline())
+    return "prefect server" if "uvicorn" in command or ("prefect" in command and "server" in command) else "other"
+
+
+def tree_rss(tool_pid: int, roles: dict[int, str], peaks: dict[str, int]) -> int:
+    """Summed RSS of this harness's descendants: the tool and all its processes (0 for those that
+    vanish); raises `peaks[role]` to the RSS of any single process of that role."""
     try:
         members = psutil.Process().children(recursive=True)
     except psutil.Error:
@@ -179,9 +192,13 @@ def tree_rss() -> int:
     total = 0
     for member in members:
         try:
-            total += member.memory_info().rss
+            rss = member.memory_info().rss
+            if member.pid not in roles:
+                roles[member.pid] = process_role(member, tool_pid)
         except psutil.Error:
-            pass
+            continue
+        total += rss
+        peaks[roles[member.pid]] = max(peaks.get(roles[member.pid], 0), rss)
     return total
 
 
@@ -234,6 +251,8 @@ def measure(tool: str, command: list[str], env: dict, log_path: Path, timeout: f
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     self_before, busy_before = resource.getrusage(resource.RUSAGE_SELF), busy_cpu_seconds()
     peak, stop = [0], threading.Event()
+    roles: dict[int, str] = {}
+    process_peaks: dict[str, int] = {}
     with open(log_path, "wb") as log:
         log.write(("$ " + " ".join(command) + "\n").encode())
         log.flush()
@@ -242,7 +261,7 @@ def measure(tool: str, command: list[str], env: dict, log_path: Path, timeout: f
 
         def sample() -> None:
             while not stop.is_set():
-                peak[0] = max(peak[0], tree_rss())
+                peak[0] = max(peak[0], tree_rss(proc.pid, roles, process_peaks))
                 reap_adopted(keep=proc.pid)
                 stop.wait(SAMPLE_SECONDS)
 
@@ -267,6 +286,7 @@ def measure(tool: str, command: list[str], env: dict, log_path: Path, timeout: f
     harness = (self_after.ru_utime - self_before.ru_utime) + (self_after.ru_stime - self_before.ru_stime)
     run.other_cpu_s = max(0.0, busy_after - busy_before - run.cpu_s - harness)
     run.peak_rss_mb = peak[0] / 2**20
+    run.peak_process_mb = {role: rss / 2**20 for role, rss in sorted(process_peaks.items())}
     run.files_per_s = news_files / run.wall_s if run.wall_s else 0.0
     return run
 
@@ -418,8 +438,8 @@ def size_table(record: dict) -> str:
     ok_peers = [runs[t]["wall_s"] for t in PEERS if t in runs and runs[t]["status"] == "ok"]
     best = min(ok_peers) if ok_peers else None
     lines = [
-        "| tool | wall s | of which start-up s | files/s | peak RSS MB | CPU s | tables written | rows written | wall vs best peer |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| tool | wall s | of which start-up s | files/s | peak RSS MB (tree) | largest process MB: main / Prefect server / worker | CPU s | tables written | rows written | wall vs best peer |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for tool in TOOLS:
         if tool not in runs:
@@ -430,7 +450,7 @@ def size_table(record: dict) -> str:
         startup = f"{r['wall_s'] - r['flow_s']:.1f}" if r.get("flow_s") is not None else ""
         lines.append(
             f"| {tool}{'' if ok else ' — ' + r['status']} | {r['wall_s']:.1f} | {startup} | {r['files_per_s']:.0f} | "
-            f"{r['peak_rss_mb']:.0f} | {r['cpu_s']:.1f} | {len(r['tables']) if ok else '—'} | "
+            f"{r['peak_rss_mb']:.0f} | {process_peaks_text(r.get('peak_process_mb') or {})} | {r['cpu_s']:.1f} | {len(r['tables']) if ok else '—'} | "
             f"{format(sum(r['tables'].values()), ',') if ok else '—'} | {ratio} |"
         )
     full, again = runs.get("newsfm", {}), runs.get("newsfm-again", {})
@@ -438,6 +458,11 @@ def size_table(record: dict) -> str:
         lines += ["", (f"Work after Prefect's start-up: the full build {full['flow_s']:.1f} s, the rerun with nothing changed "
                        f"{again['flow_s']:.2f} s, that is {100 * again['flow_s'] / full['flow_s']:.1f}% of the full build's.")]
     return "\n".join(lines)
+
+
+def process_peaks_text(peaks: dict[str, float]) -> str:
+    """`main / server / worker` peaks in MB, `–` for a role without a process (or not measured)."""
+    return " / ".join(f"{peaks[role]:.0f}" if role in peaks else "–" for role in ("main", "prefect server", "other"))
 
 
 def disturbed(record: dict) -> str:
@@ -482,7 +507,8 @@ def render(data: dict) -> str:
         "",
         "Columns: wall-clock seconds of the whole process (start-up included), and for newsfm the part of",
         "it outside the flow (imports, Prefect's temporary server start and stop); news files per second; peak",
-        "RSS of the process tree (sampled every 50 ms, summed over the process and its children);",
+        "RSS of the process tree (sampled every 50 ms, summed over the process and its children), and of the",
+        "largest single process of each role: the tool's own process (newsfm's flow), Prefect's server, a worker;",
         "user+sys CPU seconds of the tree; tables and rows found in the output Parquet (dlt's own",
         "`_dlt_*` tables left out; newsfm's warehouse and analytics layers); wall time against the",
         "faster of the two peers (naive, dlt).",
@@ -508,6 +534,7 @@ def render(data: dict) -> str:
             "",
             rows_detail(record),
         ]
+    out += growth(sizes)
     runs_sizes = " ".join(str(r["size"]) for r in sizes) or "2000"
     out += [
         "",
@@ -519,6 +546,21 @@ def render(data: dict) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def growth(sizes: list[dict]) -> list[str]:
+    """How wall time and the largest process's peak grow from each size to the next, per tool."""
+    lines = []
+    for small, large in zip(sizes, sizes[1:]):
+        for tool in TOOLS:
+            a, b = small["runs"].get(tool), large["runs"].get(tool)
+            if not (a and b and a["status"] == b["status"] == "ok" and a.get("peak_process_mb") and b.get("peak_process_mb")):
+                continue
+            largest_a, largest_b = max(a["peak_process_mb"].values()), max(b["peak_process_mb"].values())
+            lines.append(f"- {tool}, {small['size']:,} → {large['size']:,} files (×{large['size'] / small['size']:g}): "
+                         f"wall ×{b['wall_s'] / a['wall_s']:.2f}, largest process {largest_a:.0f} → {largest_b:.0f} MB "
+                         f"(×{largest_b / largest_a:.2f}), tree {a['peak_rss_mb']:.0f} → {b['peak_rss_mb']:.0f} MB")
+    return ["", "## Growth with corpus size", "", *lines] if lines else []
 
 
 def load_previous() -> dict:

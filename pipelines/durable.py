@@ -82,7 +82,7 @@ def move_into_place(temporary: Path, final: Path, written: str, placed: str) -> 
     try:
         os.replace(temporary, final)
     except BaseException:
-        if not temporary.is_dir():
+        if temporary.is_symlink() or not temporary.is_dir():
             temporary.unlink(missing_ok=True)
         raise
     fsync_path(final.parent)
