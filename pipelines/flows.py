@@ -129,13 +129,14 @@ def write_and_publish(out: Path, snapshot: SnapshotWriter, analytics: dict[str, 
     return snapshot.id
 
 
-# A materializing task: Prefect records every table of the snapshot as an asset. The assets
-# name the output folder, so each call gives them (`publish`).
+# The materializing task, declared once: Prefect records every table of the snapshot as an
+# asset. The assets name the output folder, so each call names them (`publish_snapshot`).
 publisher = MaterializingTask(write_and_publish, assets=[], cache_policy=NO_CACHE, persist_result=False,
                               name="publish_snapshot")
 
 
 def publish_snapshot(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
+    """`write_and_publish` as the materializing task, with this output folder's tables as its assets."""
     assets = [asset_key(out, spec.layer, name) for name, spec in TABLES.items()]
     return publisher.with_options(assets=assets)(out, quote(snapshot), quote(analytics), info)
 
