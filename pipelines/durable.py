@@ -47,6 +47,11 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
 
 
+def leftover_temporaries(path: Path) -> list[Path]:
+    """The `temporary_name`s of `path` that a killed run left behind."""
+    return list(path.parent.glob(f".{path.name}.tmp-*"))
+
+
 @contextmanager
 def durable_file(path: Path, written: str, placed: str, mode: str = "wb") -> Iterator[IO]:
     """Write `path` so that a reader, or a machine coming back from a power cut, finds either

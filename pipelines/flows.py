@@ -113,7 +113,7 @@ def combine(out: Path, snapshot: SnapshotWriter, live: dict[str, str]) -> dict[s
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def analyse(warehouse: dict[str, pd.DataFrame], settings: Settings) -> dict[str, pd.DataFrame]:
-    return analytics_tables(warehouse, prior_weight=settings.prior_weight, min_scored=settings.min_scored)
+    return analytics_tables(warehouse, **settings.analytics)
 
 
 def asset_key(out_dir: Path, layer: str, name: str) -> str:

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, NamedTuple
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from pipelines.durable import durable_file
+from pipelines.durable import durable_file, leftover_temporaries
 from pipelines.layout import Layout
 from pipelines.store import current_snapshot
 from transforms.normalize import PART_SCHEMAS
@@ -100,7 +100,7 @@ def read_state(out_dir: Path, settings: str) -> tuple[State | None, str | None]:
     is removed: the record before it still stands.
     """
     path = Layout(out_dir).state_file
-    for leftover in path.parent.glob(f".{path.name}.tmp-*"):
+    for leftover in leftover_temporaries(path):
         leftover.unlink(missing_ok=True)
     if not path.exists():  # a first build needs no notice; one after a published snapshot does
         return None, "no state record: full build" if current_snapshot(out_dir) else None

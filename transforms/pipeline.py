@@ -33,7 +33,7 @@ def tables_of(files: Iterable[Extracted], settings: Settings = DEFAULTS) -> dict
     """Files already extracted (as `pipelines.discover.read_folder` reads a folder, its
     unreadable files included) → every table, keyed by name."""
     warehouse = warehouse_frames([normalize_batch(files)])
-    return {**warehouse, **analytics_tables(warehouse, prior_weight=settings.prior_weight, min_scored=settings.min_scored)}
+    return {**warehouse, **analytics_tables(warehouse, **settings.analytics)}
 
 
 def warehouse_frames(batches: Iterable[Batch]) -> dict[str, pd.DataFrame]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from transforms.fields import is_absent
+from transforms.fields import WEB_SCHEMES, is_absent
 from transforms.frontmatter import Rejected
 
 ARTICLE, TAXONOMY, ORGANIZATION, SITE_CONFIG, OTHER = "article", "taxonomy", "organization", "site_config", "other"
@@ -131,7 +131,7 @@ def absolute_url(url: str, base: str | None) -> str | None:
         scheme = urlsplit(url).scheme.lower()
     except ValueError:
         return None
-    if scheme in ("http", "https"):
+    if scheme in WEB_SCHEMES:
         return url
     if scheme or base is None:
         return None
