@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pandas as pd
+import pyarrow as pa
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -24,15 +25,15 @@ from prefect.utilities.annotations import quote
 
 from pipelines.discover import batches, content_hash, walk
 from pipelines.parallel import parse_in_pool, worker_pool
-from pipelines.parts import compact, loader, read_part_table, remove_parts_except
+from pipelines.combine import combine_out_of_core
+from pipelines.parts import compact, read_part_table, remove_parts_except
 from pipelines.state import Changes, Entry, classify, nothing_to_do, read_state, settings_key, write_state
 from pipelines.store import (
     SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
     remove_old_snapshots,
 )
-from transforms.analytics import INPUT_COLUMNS, analytics_tables, input_frame
+from transforms.analytics import INPUT_COLUMNS, analytics_tables
 from transforms.analytics.headlines import headlines_markdown
-from transforms.combine import combine_parts
 from transforms.schema import TABLES
 from transforms.settings import DEFAULTS, Settings
 from transforms.summary import file_figures, run_summary, summary_markdown
@@ -99,16 +100,14 @@ def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def combine(out: Path, snapshot: SnapshotWriter, live: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """Combine the parts table by table, writing each into the snapshot as soon as it is built.
+def combine(out: Path, snapshot: SnapshotWriter, live: pa.Table) -> dict[str, pd.DataFrame]:
+    """Combine the parts out of core into the snapshot's warehouse tables.
 
     Returns only what analytics read (`INPUT_COLUMNS`), so the corpus' text is never all in memory.
     """
-    inputs = {}
-    for name, table in combine_parts(loader(out, live)):
-        snapshot.write_arrow("warehouse", name, table)
-        inputs[name] = input_frame(name, table)
-    return {name: inputs[name] for name in TABLES if name in inputs}
+    combine_out_of_core(out, live, snapshot)
+    return {name: snapshot.read("warehouse", name, INPUT_COLUMNS.get(name))
+            for name, spec in TABLES.items() if spec.layer == "warehouse"}
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -203,7 +202,7 @@ def build_warehouse(
             parsed = parse_batches(raw, out, changes.to_parse, settings)
             live = compact(out, live_parts(changes, parsed), small=settings.batch_size // 2)
             snapshot = SnapshotWriter(out)
-            warehouse = combine(out, quote(snapshot), live)
+            warehouse = combine(out, quote(snapshot), quote(live_table(live)))
             analytics = analyse(quote(warehouse), settings)
             figures = file_figures(warehouse["sources"])
             publish_snapshot(out, snapshot, analytics, {"raw_dir": str(raw.resolve()), "files": figures})
@@ -222,6 +221,10 @@ def live_parts(changes: Changes, parsed: list[tuple[str, list[str]]]) -> dict[st
     return {path: entry.part_id for path, entry in changes.unchanged.items()} | {
         path: part_id for part_id, paths in parsed for path in paths
     }
+
+
+def live_table(live: dict[str, str]) -> pa.Table:
+    return pa.table({"source_path": pa.array(list(live), pa.string()), "part_id": pa.array(list(live.values()), pa.string())})
 
 
 def new_entries(out: Path, found: list, parsed: list[tuple[str, list[str]]]) -> dict[str, Entry]:

@@ -9,6 +9,7 @@
     OUT/analytics -> current/analytics
     OUT/state/files.arrow                   the state record (see pipelines.state)
     OUT/state/parts/<part id>/<part>.arrow  each parsed batch (see pipelines.parts)
+    OUT/state/spill/                        scratch of a running build's combine (see pipelines.spill)
     OUT/report/index.html                   `newsfm report`
 """
 
@@ -68,6 +69,10 @@ class Layout:
 
     def part(self, part_id: str) -> Path:
         return self.parts / part_id
+
+    @property
+    def spill(self) -> Path:
+        return self.state / "spill"
 
     @property
     def report(self) -> Path:

@@ -31,6 +31,7 @@ from transforms.settings import DEFAULTS
 
 KEEP_SNAPSHOTS = 2  # the published one and the one before it, for readers still on it
 ROW_GROUP_SIZE = 1_000_000
+ROW_GROUP_BYTES = 32 << 20  # a table written in pieces is held back until this much is pending
 
 
 class OutputError(Exception):
@@ -109,12 +110,57 @@ def wait_until_unlocked(out_dir: Path, timeout: float) -> float:
     return max(0.0, timeout - (time.monotonic() - started))
 
 
-def write_arrow(folder: Path, table: pa.Table) -> int:
-    """Write one table as a Parquet dataset folder of one file, on disk; returns its row count."""
+class TableFile:
+    """One table written in pieces, in order, as a Parquet file of few large row groups.
+
+    Pieces are held back until ROW_GROUP_BYTES or ROW_GROUP_SIZE rows are pending, so a table
+    written a key range at a time is not cut into hundreds of small row groups.
+    """
+
+    def __init__(self, handle, schema: pa.Schema) -> None:
+        self.writer = pq.ParquetWriter(handle, schema, compression="zstd")
+        self.schema, self.pending, self.rows = schema, [], 0
+        self.pending_bytes = self.pending_rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.schema != self.schema:
+            raise SchemaMismatch(f"schema {table.schema} differs from the table's {self.schema}")
+        self.pending.append(table)
+        self.rows += table.num_rows
+        self.pending_rows += table.num_rows
+        self.pending_bytes += table.get_total_buffer_size()
+        if self.pending_bytes >= ROW_GROUP_BYTES or self.pending_rows >= ROW_GROUP_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(pa.concat_tables(self.pending), row_group_size=ROW_GROUP_SIZE)
+            self.pending, self.pending_bytes, self.pending_rows = [], 0, 0
+
+    def close(self) -> None:
+        if not self.rows:  # a file of one empty row group, as pq.write_table writes an empty table
+            self.pending = [self.schema.empty_table()]
+        self.flush()
+        self.writer.close()
+
+
+@contextmanager
+def table_file(folder: Path, schema: pa.Schema) -> Iterator[TableFile]:
+    """Write a table as a Parquet dataset folder of one file, on disk when the block ends."""
     folder.mkdir(parents=True)
     with synced_file(folder / TABLE_FILE) as handle:
-        pq.write_table(table, handle, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+        writer = TableFile(handle, schema)
+        try:
+            yield writer
+        finally:
+            writer.close()
     fsync_path(folder)
+
+
+def write_arrow(folder: Path, table: pa.Table) -> int:
+    """Write one table as a Parquet dataset folder of one file, on disk; returns its row count."""
+    with table_file(folder, table.schema) as writer:
+        writer.write(table)
     return table.num_rows
 
 
@@ -144,8 +190,20 @@ class SnapshotWriter:
         """Write a table already typed by its schema (as `transforms.combine` makes them)."""
         if table.schema != TABLES[name].schema:
             raise SchemaMismatch(f"{name}: schema {table.schema} differs from the table's")
-        self.rows[name] = write_arrow(table_folder(self.staging, layer, name), table)
+        with self.writing(layer, name) as writer:
+            writer.write(table)
+
+    @contextmanager
+    def writing(self, layer: str, name: str) -> Iterator[TableFile]:
+        """Write table `name` in pieces typed by its schema, in its order."""
+        with table_file(table_folder(self.staging, layer, name), TABLES[name].schema) as writer:
+            yield writer
+        self.rows[name] = writer.rows
         checkpoint(f"{layer} table {name} written")
+
+    def read(self, layer: str, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Some columns of a table written into this snapshot, as a typed frame."""
+        return to_frame(pq.read_table(table_folder(self.staging, layer, name), columns=columns))
 
     def write_frame(self, layer: str, name: str, frame: pd.DataFrame) -> None:
         self.rows[name] = write_table(table_folder(self.staging, layer, name), name, frame)

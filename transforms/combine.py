@@ -9,9 +9,8 @@ only key columns and the small taxonomy and provider figures go through Python.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,14 +32,23 @@ def combine_parts(load: Load) -> Iterator[tuple[str, pa.Table]]:
     for name in ("articles", "related"):
         yield name, finish(name, of_winners(load(name, None), winning_paths))
     topic_names = of_winners(load("topic_names", None), winning_paths)
-    topics, article_topics = build_topics(load("taxonomy", None), topic_names)
+    topics, topic_ids = build_topics(load("taxonomy", None), counts_of(topic_names, ["topic_name"]))
     yield "topics", finish("topics", topics)
-    yield "article_topics", finish("article_topics", article_topics)
-    providers, provider_images = build_providers(of_winners(load("mentions", None), winning_paths), load("organizations", None))
+    yield "article_topics", finish("article_topics", file_under_topics(topic_names, topic_ids))
+    mentions = of_winners(load("mentions", None), winning_paths)
+    providers, provider_images = build_providers(
+        counts_of(mentions, ["provider_domain", "provider_name"]), latest_logos(mentions), load("organizations", None)
+    )
     yield "providers", finish("providers", providers)
     images = of_winners(load("images", None), winning_paths)
     images = pa.concat_tables([images, provider_images.cast(images.schema)])
     yield "images", finish("images", with_absolute_urls(images, load("sites", None)))
+
+
+def counts_of(table: pa.Table, keys: list[str]) -> pa.Table:
+    """The distinct values of `keys` (nulls included) and `n`, how many rows have each."""
+    counts = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
+    return counts.rename_columns([*keys, "n"])
 
 
 def finish(name: str, table: pa.Table) -> pa.Table:
@@ -89,43 +97,51 @@ def mark_duplicates(sources: pa.Table, winners: pa.Table) -> pa.Table:
     )
 
 
-def most_frequent(values: Iterable[str | None]) -> str | None:
-    """The most frequent value; ties go to the alphabetically first, so the choice is stable."""
-    counts = Counter(v for v in values if v is not None)
-    return min(counts, key=lambda v: (-counts[v], v)) if counts else None
+def most_frequent(counts: Mapping[str | None, int]) -> str | None:
+    """The most frequent value (None aside); ties go to the alphabetically first, so the choice is stable."""
+    values = [value for value, n in counts.items() if value is not None and n > 0]
+    return min(values, key=lambda v: (-counts[v], v)) if values else None
 
 
-def build_providers(mentions: pa.Table, organizations: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Provider rows and provider image rows (with the source_path they came from) from the
-    organization entries and the winners' provider mentions.
-
-    An organization entry (the first by path, where several give one domain) gives the name
-    and every logo. Otherwise the name is the most frequent on items, and the logo and images
-    come from the latest mention that has images (undated mentions count as earliest; ties go
-    to the later path).
-    """
-    names: dict[str, list] = defaultdict(list)
-    for domain, name in zip(mentions.column("provider_domain").to_pylist(), mentions.column("provider_name").to_pylist()):
-        names[domain].append(name)
-    entries: dict[str, dict] = {}
-    for entry in sorted(organizations.to_pylist(), key=lambda row: row["source_path"]):
-        entries.setdefault(entry["provider_domain"], entry)
+def latest_logos(mentions: pa.Table) -> pa.Table:
+    """Per provider, its latest mention that has images (undated mentions count as earliest;
+    ties go to the later path). Applied again to several results, it picks among them: a
+    build that reads the mentions in pieces keeps one row per provider."""
     with_images = mentions.filter(pc.greater(pc.list_value_length(mentions.column("images")), 0))
-    with_images = with_images.append_column("dated", pc.is_valid(with_images.column("published_at")))
+    if "dated" not in with_images.column_names:
+        with_images = with_images.append_column("dated", pc.is_valid(with_images.column("published_at")))
+    with_images = with_images.select(["provider_domain", "dated", "published_at", "source_path", "images"])
     order = pc.sort_indices(with_images, sort_keys=[
         ("provider_domain", "ascending"), ("dated", "descending"), ("published_at", "descending"),
         ("source_path", "descending"),
     ])
     latest = with_images.take(order)
-    latest = latest.filter(first_of_runs(latest.column("provider_domain")))
-    logos = {row["provider_domain"]: row for row in latest.select(["provider_domain", "source_path", "images"]).to_pylist()}
-    logos |= {domain: entry for domain, entry in entries.items() if entry["images"]}
+    return latest.filter(first_of_runs(latest.column("provider_domain")))
+
+
+def build_providers(name_counts: pa.Table, logos: pa.Table, organizations: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Provider rows and provider image rows (with the source_path they came from), from how
+    often the winners' mentions give each (provider_domain, provider_name) (`counts_of`), each
+    provider's `latest_logos` and the organization entries.
+
+    An organization entry (the first by path, where several give one domain) gives the name
+    and every logo. Otherwise the name is the most frequent on items, and the logo and images
+    come from the latest mention that has images.
+    """
+    names: dict[str, Counter] = defaultdict(Counter)
+    for row in name_counts.to_pylist():
+        names[row["provider_domain"]][row["provider_name"]] += row["n"]
+    entries: dict[str, dict] = {}
+    for entry in sorted(organizations.to_pylist(), key=lambda row: row["source_path"]):
+        entries.setdefault(entry["provider_domain"], entry)
+    latest = {row["provider_domain"]: row for row in logos.select(["provider_domain", "source_path", "images"]).to_pylist()}
+    latest |= {domain: entry for domain, entry in entries.items() if entry["images"]}
     providers = {name: [] for name in TABLES["providers"].columns}
     images = {name: [] for name in PART_SCHEMAS["images"].names}
     for domain in sorted(names.keys() | entries.keys()):
         own_name = entries.get(domain, {}).get("provider_name")
-        item_name = most_frequent(names.get(domain, ()))
-        logo = logos.get(domain)
+        item_name = most_frequent(names.get(domain, {}))
+        logo = latest.get(domain)
         append(providers, provider_domain=domain, provider_name=own_name or item_name,
                name_source="organization" if own_name else "items" if item_name else None,
                logo_url=logo["images"][0]["url"] if logo else None,
@@ -169,12 +185,13 @@ def base_of(path: str, bases: list[tuple[str, str | None]]) -> str | None:
     return None
 
 
-def build_topics(taxonomy: pa.Table, topic_names: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Topic rows (taxonomy first, then observed) and the article_topics rows.
+def build_topics(taxonomy: pa.Table, name_counts: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Topic rows (taxonomy first, then observed) and each filed topic name's topic_id, from the
+    taxonomy entries and how often the winners give each topic name (`counts_of`).
 
     Taxonomy files are read in path order: where several define one `_id`, the first gives
     the name and parent and the keywords are united (case-insensitively, first spelling kept).
-    Names match case-insensitively. A topic repeated in one article keeps its first position.
+    Names match case-insensitively.
     """
     by_id: dict[str, dict] = {}
     id_by_name: dict[str, str] = {}
@@ -186,24 +203,20 @@ def build_topics(taxonomy: pa.Table, topic_names: pa.Table) -> tuple[pa.Table, p
             by_id[topic_id]["keywords"].setdefault(keyword.casefold(), keyword)
         id_by_name.setdefault(entry["name"].casefold(), topic_id)
 
-    resolved: dict[str, str] = {}
-
     def resolve(name: str) -> str:
-        if name not in resolved:
-            resolved[name] = id_by_name.get(name.casefold()) or topic_slug(name)
-        return resolved[name]
+        return id_by_name.get(name.casefold()) or topic_slug(name)
 
-    observed: dict[str, list[str]] = defaultdict(list)
+    observed: dict[str, Counter] = defaultdict(Counter)
     for topic in by_id.values():
         parent = topic["parent"]
         topic["parent_id"] = (parent if parent in by_id else resolve(parent)) if parent else None
         if topic["parent_id"] and topic["parent_id"] not in by_id:
-            observed[topic["parent_id"]].append(parent)
-    names = topic_names.column("topic_name").to_pylist()
+            observed[topic["parent_id"]][parent] += 1
+    names = name_counts.column("topic_name").to_pylist()
     topic_ids = [resolve(name) for name in names]
-    for topic_id, name in zip(topic_ids, names):
+    for topic_id, name, n in zip(topic_ids, names, name_counts.column("n").to_pylist()):
         if topic_id not in by_id:
-            observed[topic_id].append(name)
+            observed[topic_id][name] += n
 
     rows = [
         (topic_id, by_id[topic_id]["name"], by_id[topic_id]["parent_id"], list(by_id[topic_id]["keywords"].values()), "taxonomy")
@@ -213,7 +226,12 @@ def build_topics(taxonomy: pa.Table, topic_names: pa.Table) -> tuple[pa.Table, p
     schema = TABLES["topics"].schema
     topics = pa.Table.from_pydict(dict(zip(schema.names, map(list, zip(*rows)))) if rows else {n: [] for n in schema.names},
                                  schema=schema)
-    filed = topic_names.select(["article_id", "position"]).append_column("topic_id", pa.array(topic_ids, pa.string()))
-    filed = filed.take(pc.sort_indices(filed, sort_keys=[("article_id", "ascending"), ("position", "ascending")]))
-    first = filed.to_pandas(types_mapper=pd.ArrowDtype).duplicated(["article_id", "topic_id"]).to_numpy()
-    return topics, filed.filter(pa.array(~first))
+    return topics, pa.table({"topic_name": pa.array(names, pa.string()), "topic_id": pa.array(topic_ids, pa.string())})
+
+
+def file_under_topics(topic_names: pa.Table, topic_ids: pa.Table) -> pa.Table:
+    """The article_topics rows: each article's topic names as topic ids (`build_topics`); a topic
+    repeated in one article keeps its first position."""
+    filed = topic_names.select(["article_id", "position", "topic_name"]).join(topic_ids, "topic_name", use_threads=False)
+    first = filed.group_by(["article_id", "topic_id"], use_threads=False).aggregate([("position", "min")])
+    return first.rename_columns(["article_id", "topic_id", "position"])

@@ -35,9 +35,9 @@ PART_SCHEMAS = {
     # of articles and related items; absolute_url is added in combine, which knows every site
     "images": pa.schema([SOURCE_PATH, *(field for field in TABLES["images"].schema if field.name != "absolute_url")]),
     "topic_names": pa.schema([SOURCE_PATH, ("article_id", TEXT), ("position", SMALL_INT), ("topic_name", TEXT)]),
-    # every provider mention, of articles and related items
+    # every provider mention, of articles and related items, with the article_id of the file's article
     "mentions": pa.schema(
-        [SOURCE_PATH, ("published_at", UTC_TIME), ("provider_domain", TEXT), ("provider_name", TEXT),
+        [SOURCE_PATH, ("article_id", TEXT), ("published_at", UTC_TIME), ("provider_domain", TEXT), ("provider_name", TEXT),
          ("images", pa.list_(IMAGE))]
     ),
     "taxonomy": pa.schema(
@@ -88,8 +88,8 @@ def image_structs(images: Iterable[Image]) -> list[dict]:
     return [{name: getattr(image, name) for name in IMAGE_COLUMNS} for image in images]
 
 
-def add_mention(batch: Batch, path: str, published_at, provider: Provider) -> None:
-    append(batch["mentions"], source_path=path, published_at=published_at, provider_domain=provider.domain,
+def add_mention(batch: Batch, path: str, key: str, published_at, provider: Provider) -> None:
+    append(batch["mentions"], source_path=path, article_id=key, published_at=published_at, provider_domain=provider.domain,
            provider_name=provider.name, images=image_structs(provider.images))
 
 
@@ -133,7 +133,7 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
         provider_domain=provider.domain if provider else None,
     )
     if provider:
-        add_mention(batch, path, article.published_at, provider)
+        add_mention(batch, path, key, article.published_at, provider)
     for position, name in enumerate(article.topics):
         append(batch["topic_names"], source_path=path, article_id=key, position=position, topic_name=name)
     add_images(batch, path, "article", key, article.images)
@@ -157,7 +157,7 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
             quality=item.quality,
         )
         if item.provider:
-            add_mention(batch, path, item.published_at, item.provider)
+            add_mention(batch, path, key, item.published_at, item.provider)
         add_images(batch, path, "related", related_owner_id(key, position), item.images)
     return key
 

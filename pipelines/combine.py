@@ -1,0 +1,138 @@
+"""Parts → the warehouse tables, out of core: what `transforms.combine.combine_parts` does, in
+memory bounded by a key range rather than by the corpus.
+
+Every part is read once, a part at a time, and its live rows are scattered into key ranges
+on disk (`pipelines.spill`): the rows of articles, related items, topic names, mentions and
+images by the article id of their file, sources by path. The rows of one article id are
+then in one range, so each range is combined on its own with the pure functions of
+`transforms.combine` (winners, their rows, sorted), and a table written range after range
+is in its order. What crosses ranges is small and kept in memory: the contested article
+ids' winners (for marking duplicates), topic-name and provider-name counts, each provider's
+latest logo, and the taxonomy, organizations and sites (dimension files).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.layout import Layout
+from pipelines.parts import read_part_table
+from pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, range_count
+from pipelines.store import SnapshotWriter
+from transforms.combine import (
+    build_providers, build_topics, counts_of, file_under_topics, finish, latest_logos, mark_duplicates,
+    of_winners, pick_winners, with_absolute_urls,
+)
+from transforms.normalize import PART_SCHEMAS
+
+BY_ARTICLE = {"articles": "article_id", "related": "article_id", "topic_names": "article_id",
+              "mentions": "article_id", "images": "owner_id"}  # owner_id starts with its article's id
+DIMENSIONS = ("taxonomy", "organizations", "sites")
+OWNER_TYPES = ("article", "provider", "related")  # the order of `images`
+
+
+def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> None:
+    """Write every warehouse table of the files in `live` (source_path, part_id) into `snapshot`."""
+    scratch = fresh_folder(Layout(out).spill)
+    by_part = live_paths_by_part(live)
+    count = range_count(sum(file.stat().st_size for part_id, _ in by_part
+                            for file in Layout(out).part(part_id).iterdir()))
+    ranges = {name: Ranges(scratch / name, PART_SCHEMAS[name], key, hex_bounds(count)) for name, key in BY_ARTICLE.items()}
+    ranges["sources"] = Ranges(scratch / "sources", PART_SCHEMAS["sources"], "source_path",
+                               bounds_of(live.column("source_path"), count))
+    dimensions = {name: [PART_SCHEMAS[name].empty_table()] for name in DIMENSIONS}
+    for part_id, paths in by_part:
+        for name in [*ranges, *DIMENSIONS]:
+            table = read_part_table(out, part_id, name)
+            table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
+            if name in ranges:
+                ranges[name].add(table)
+            else:
+                dimensions[name].append(table)
+    taxonomy, organizations, sites = (pa.concat_tables(dimensions[name]) for name in DIMENSIONS)
+
+    won = {name: Ranges(scratch / f"won-{name}", PART_SCHEMAS[name], "article_id" if name == "topic_names" else "owner_id",
+                        hex_bounds(count)) for name in ("topic_names", "images")}
+    found = combine_articles(snapshot, ranges, won)
+    with snapshot.writing("warehouse", "sources") as writer:
+        for sources in ranges["sources"]:
+            writer.write(finish("sources", mark_duplicates(sources, found.contested)))
+    topics, topic_ids = build_topics(taxonomy, found.topic_names)
+    snapshot.write_arrow("warehouse", "topics", finish("topics", topics))
+    with snapshot.writing("warehouse", "article_topics") as writer:
+        for topic_names in won["topic_names"]:
+            writer.write(finish("article_topics", file_under_topics(topic_names, topic_ids)))
+    providers, provider_images = build_providers(found.provider_names, found.logos, organizations)
+    snapshot.write_arrow("warehouse", "providers", finish("providers", providers))
+    with snapshot.writing("warehouse", "images") as writer:
+        for images in images_in_order(won["images"], provider_images):
+            writer.write(finish("images", with_absolute_urls(images, sites)))
+    fresh_folder(scratch).rmdir()
+
+
+class Found:
+    """What the article ranges leave for the tables combined after them (small: per article id
+    only the contested ones)."""
+
+    def __init__(self) -> None:
+        self.contested = pick_winners(PART_SCHEMAS["articles"].empty_table())
+        self.topic_names = counts_of(PART_SCHEMAS["topic_names"].empty_table(), ["topic_name"])
+        self.provider_names = counts_of(PART_SCHEMAS["mentions"].empty_table(), ["provider_domain", "provider_name"])
+        self.logos = latest_logos(PART_SCHEMAS["mentions"].empty_table())
+
+
+def combine_articles(snapshot: SnapshotWriter, ranges: dict[str, Ranges], won: dict[str, Ranges]) -> Found:
+    """Pick each range's winners; write articles and related; keep the winners' topic names and
+    images (in `won`) and what the other tables need of them."""
+    found = Found()
+    with snapshot.writing("warehouse", "articles") as articles, snapshot.writing("warehouse", "related") as related:
+        for candidates, related_rows, topic_names, mentions, images in zip(
+            *(ranges[name] for name in ("articles", "related", "topic_names", "mentions", "images"))
+        ):
+            winners = pick_winners(candidates.select(["article_id", "published_at", "source_path"]))
+            found.contested = pa.concat_tables([found.contested, contested(candidates, winners)])
+            paths = winners.column("source_path")
+            articles.write(finish("articles", of_winners(candidates, paths)))
+            related.write(finish("related", of_winners(related_rows, paths)))
+            topic_names, mentions = of_winners(topic_names, paths), of_winners(mentions, paths)
+            won["topic_names"].add(topic_names)
+            won["images"].add(of_winners(images, paths))
+            found.topic_names = summed(found.topic_names, counts_of(topic_names, ["topic_name"]))
+            found.provider_names = summed(found.provider_names, counts_of(mentions, ["provider_domain", "provider_name"]))
+            found.logos = latest_logos(pa.concat_tables([found.logos, latest_logos(mentions)]))
+    return found
+
+
+def contested(candidates: pa.Table, winners: pa.Table) -> pa.Table:
+    """The winners of article ids that more than one file gave: only their files can be duplicates."""
+    counts = counts_of(candidates, ["article_id"])
+    several = counts.filter(pc.greater(counts.column("n"), 1)).column("article_id")
+    return winners.filter(pc.is_in(winners.column("article_id"), value_set=several.combine_chunks()))
+
+
+def summed(counts: pa.Table, more: pa.Table) -> pa.Table:
+    """Two `counts_of` tables of the same keys as one."""
+    keys = counts.column_names[:-1]
+    total = pa.concat_tables([counts, more]).group_by(keys, use_threads=False).aggregate([("n", "sum")])
+    return total.rename_columns([*keys, "n"])
+
+
+def images_in_order(won: Ranges, provider_images: pa.Table) -> Iterator[pa.Table]:
+    """The images table's rows a range at a time, in its order: owner type, then owner id."""
+    for owner_type in OWNER_TYPES:
+        if owner_type == "provider":
+            yield provider_images
+            continue
+        for images in won:
+            yield images.filter(pc.equal(images.column("owner_type"), owner_type))
+
+
+def live_paths_by_part(live: pa.Table) -> list[tuple[str, pa.Array]]:
+    """(part id, the live source paths in it) for every part of `live`, by part id."""
+    grouped = live.group_by("part_id", use_threads=False).aggregate([("source_path", "list")])
+    lists = grouped.column("source_path_list").combine_chunks()
+    return sorted((part_id, lists[index].values) for index, part_id in enumerate(grouped.column("part_id").to_pylist()))

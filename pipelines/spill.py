@@ -1,0 +1,88 @@
+"""Key ranges on disk: rows scattered into files by the range of their key, read back one
+range at a time, in key order.
+
+This is how a build sorts and joins tables larger than its memory: rows are added a part
+at a time, each range is small enough to hold, and a table written range after range is
+sorted as a whole. The files are scratch (uncompressed Arrow IPC streams in OUT/state/spill):
+they are never published, and a run removes what a killed run left.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+RANGE_BYTES = 4 << 20  # compressed part bytes per range: about 10 MB of rows of a table in memory
+MAX_RANGES = 4096  # open files per table; beyond 16 GB of parts (~16M files) ranges grow instead
+HEX_DIGITS = 4  # ranges of hex keys are cut at values of this many leading digits
+
+
+def range_count(part_bytes: int) -> int:
+    """How many ranges parts of `part_bytes` (on disk, compressed) are split into: a power of two."""
+    return min(MAX_RANGES, 1 << max(0, math.ceil(math.log2(max(part_bytes, 1) / RANGE_BYTES))))
+
+
+def hex_bounds(count: int) -> list[str]:
+    """Bounds cutting uniformly spread hex keys (SHA-256 digests, as article ids are) into `count` ranges."""
+    steps = 16 ** HEX_DIGITS
+    return sorted({format(i * steps // count, f"0{HEX_DIGITS}x") for i in range(1, count)})
+
+
+def bounds_of(sorted_keys: pa.ChunkedArray | pa.Array, count: int) -> list[str]:
+    """Bounds cutting keys spread like the sorted `sorted_keys` into `count` ranges of equal size."""
+    n = len(sorted_keys)
+    return sorted({sorted_keys[i * n // count].as_py() for i in range(1, count)} - {None}) if n else []
+
+
+class Ranges:
+    """Rows of one schema scattered by `key` (a string column, no nulls) into the ranges cut by
+    `bounds`: range i holds the keys k with bounds[i-1] <= k < bounds[i]."""
+
+    def __init__(self, folder: Path, schema: pa.Schema, key: str, bounds: Sequence[str]) -> None:
+        self.folder, self.schema, self.key = folder, schema, key
+        self.bounds = np.array(bounds, dtype=object)
+        self.writers: dict[int, ipc.RecordBatchStreamWriter] = {}
+        folder.mkdir(parents=True)
+
+    def add(self, table: pa.Table) -> None:
+        """Append `table`'s rows to their ranges' files."""
+        if not table.num_rows:
+            return
+        where = np.searchsorted(self.bounds, table.column(self.key).to_numpy(zero_copy_only=False), side="right")
+        table = table.take(np.argsort(where, kind="stable"))
+        start = 0
+        for index, count in enumerate(np.bincount(where, minlength=len(self.bounds) + 1).tolist()):
+            if count:
+                self.writer(index).write_table(table.slice(start, count))
+                start += count
+
+    def writer(self, index: int) -> ipc.RecordBatchStreamWriter:
+        if index not in self.writers:
+            self.writers[index] = ipc.new_stream(str(self.folder / f"{index:05d}.arrow"), self.schema)
+        return self.writers[index]
+
+    def __iter__(self) -> Iterator[pa.Table]:
+        """Each range's rows in turn (an empty table for an empty range), in key order."""
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+        for index in range(len(self.bounds) + 1):
+            path = self.folder / f"{index:05d}.arrow"
+            if path.exists():
+                with pa.OSFile(str(path)) as source, ipc.open_stream(source) as reader:
+                    yield reader.read_all()
+            else:
+                yield self.schema.empty_table()
+
+
+def fresh_folder(folder: Path) -> Path:
+    """`folder`, empty: what an earlier (maybe killed) run left in it is removed."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
