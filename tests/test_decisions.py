@@ -9,13 +9,14 @@ from pathlib import Path
 
 import click
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from pipelines.cli import build, serve
 from pipelines.parts import parts_to_merge
 from pipelines.state import Changes, Entry, State, nothing_to_do, settings_key
 from transforms.settings import DEFAULTS, Settings
-from transforms.summary import file_figures, run_summary, summary_lines, summary_markdown
+from transforms.summary import file_figures, ledger_counts, run_summary, summary_lines, summary_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 ANALYTICS = {"prior_weight": 10.0, "min_scored": 3}
@@ -46,12 +47,13 @@ def test_small_parts_are_merged_once_there_are_enough_of_them():
 
 
 def test_the_summary_is_one_dict_shown_two_ways():
-    sources = pd.DataFrame({"status": ["loaded", "loaded", "duplicate", "rejected"],
-                            "kind": ["article", "taxonomy", "article", "other"],
-                            "reason": [None, None, None, "not_news"]})
-    figures = file_figures(sources)
-    assert figures == {"files": 4, "loaded": 2, "duplicates": 1, "rejected": 1,
-                       "loaded_by_kind": {"article": 1, "taxonomy": 1}, "rejects_by_reason": {"not_news": 1}}
+    sources = pa.table({"status": ["loaded", "loaded", "duplicate", "rejected", "rejected"],
+                        "kind": ["article", "taxonomy", "article", "other", "other"],
+                        "reason": [None, None, None, "not_news", "not_news"]})
+    figures = file_figures(ledger_counts(sources))
+    assert figures == {"files": 5, "loaded": 2, "duplicates": 1, "rejected": 2,
+                       "loaded_by_kind": {"article": 1, "taxonomy": 1}, "rejects_by_reason": {"not_news": 2}}
+    figures = file_figures(ledger_counts(sources.slice(0, 4)))
     counts = {"new": 4, "changed": 0, "unchanged": 0, "deleted": 0}
     summary = run_summary(figures, counts, ["a notice"], {"stories": 2, "sources": 4}, "out", "snap", True, 1.23456)
     assert list(summary["rows"]) == ["sources", "stories"]  # in the tables' order

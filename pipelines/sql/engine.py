@@ -1,0 +1,54 @@
+"""DuckDB as the analytics engine of a build: one connection over a snapshot's warehouse
+tables, within a memory limit, spilling into OUT/state/spill, its results streamed into the
+snapshot's analytics tables.
+
+DuckDB's hash aggregates, joins and window functions spill to disk when they pass
+`memory_limit`, so the analytics of any number of articles run in the same memory. Its
+sort of wide rows did not (DuckDB 2.0.1: `ORDER BY` over the articles table failed at
+200–300 MB), which is why combine scatters key ranges itself (`pipelines.combine`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.layout import TABLE_FILE, table_folder
+from pipelines.spill import fresh_folder
+from pipelines.sql.common import arrow_reader
+from transforms.schema import TABLES, check_nulls
+
+BATCH_ROWS = 65_536
+
+
+def connect(spill: Path, memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that uses at most about `memory_mb` MB and spills into `spill`."""
+    return duckdb.connect(config={
+        "memory_limit": f"{memory_mb}MB", "temp_directory": str(fresh_folder(spill)), "threads": threads,
+        "preserve_insertion_order": False, "TimeZone": "UTC",
+    })
+
+
+def with_warehouse(con: duckdb.DuckDBPyConnection, snapshot: Path) -> duckdb.DuckDBPyConnection:
+    """`con` with a view of each warehouse table of the snapshot folder `snapshot`."""
+    for name, spec in TABLES.items():
+        if spec.layer == "warehouse":
+            path = table_folder(snapshot, spec.layer, name) / TABLE_FILE
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{sql_text(path)}')")
+    return con
+
+
+def sql_text(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def typed_batches(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> Iterator[pa.Table]:
+    """The rows of `sql` as pieces typed by table `name`'s schema (its not-null columns checked)."""
+    spec = TABLES[name]
+    for batch in arrow_reader(con, sql, BATCH_ROWS):
+        piece = pa.Table.from_batches([batch]).cast(spec.schema)
+        check_nulls(spec, {column: piece.column(column).null_count for column in spec.columns})
+        yield piece
