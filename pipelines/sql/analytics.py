@@ -7,13 +7,15 @@ columns of its table in schema order, with types pyarrow casts losslessly to the
 schema, sorted by the table's order, so the caller can stream it into Parquet:
 
     for name, sql in analytics_queries(con, prior_weight=10.0, min_scored=3):
-        reader = con.execute(sql).fetch_record_batch(65536)
-        ...
+        for batch in arrow_reader(con, sql, 65536):  # pipelines.sql.common
+            ...
 
-Only the small dimension tables (`topics`, for the taxonomy's ancestors) and the story graph
-(as integer node numbers, for its connected components) are read into Python; the generator
-creates TEMP tables for them (named `analytics_*`) just before the statements that need them,
-so each statement must be run before the next one is asked for.
+Only the small dimension table `topics` (for the taxonomy's ancestors) and the story graph (as
+integer node numbers, for its connected components) are read into Python. The generator creates
+TEMP tables (named `analytics_*`) just before the statements that read them and drops them once
+those statements are past: run each statement before asking for the next one. DuckDB keeps a
+CTE that a statement reads twice in memory whole, so the statements read large relations once,
+or from those TEMP tables, whose blocks can go to the connection's temp_directory.
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ def analytics_queries(
     """Yields (analytics table name, SELECT statement) for all 9 tables, in transforms.schema.TABLES order."""
     yield "provider_quality", providers.provider_quality(prior_weight, min_scored)
     yield "provider_quality_monthly", providers.provider_quality_monthly()
-    topics.create_ancestors(con)
+    topics.create_tables(con)
     yield "topic_coverage", topics.topic_coverage()
     yield "topic_coverage_daily", topics.topic_coverage_daily()
     yield "topic_provider", topics.topic_provider()
     yield "topic_cooccurrence", topics.topic_cooccurrence()
-    stories.create_members(con)
+    topics.drop_tables(con)
+    stories.create_tables(con)
     yield "stories", stories.stories()
     yield "story_members", stories.story_members()
     yield "provider_timeliness", stories.provider_timeliness()
+    stories.drop_tables(con)
 

@@ -45,7 +45,9 @@ def provider_quality(prior_weight: float, min_scored: int) -> str:
     null quality figures and a share_with_image of 0.
 
     The shrunk mean is written in the reference's order of operations so that equal figures
-    stay bit-equal and tie in the dense rank as they do in pandas.
+    stay bit-equal and tie in the dense rank as they do in pandas. Means are sums over counts,
+    exactly as pandas' means: qualities are integers, so every partial sum of their doubles is
+    exact, in any order.
     """
     k = double(prior_weight)
     return f"""
@@ -53,6 +55,7 @@ def provider_quality(prior_weight: float, min_scored: int) -> str:
         stats AS (
             SELECT provider_domain,
                    count(quality) AS n_scored,
+                   sum(quality) AS quality_sum,
                    avg(quality) AS quality_mean,
                    quantile_cont(quality, [0.5, 0.1, 0.9]) AS quantiles,
                    min(quality) AS quality_min,
@@ -63,7 +66,9 @@ def provider_quality(prior_weight: float, min_scored: int) -> str:
                    max(published_at) AS last_published_at
             FROM items GROUP BY provider_domain
         ),
-        overall AS (SELECT avg(quality) AS overall FROM items),
+        overall AS (  -- the mean of all scored appearances (from `stats`: a CTE read twice is held whole)
+            SELECT sum(quality_sum) / nullif(sum(n_scored), 0) AS overall FROM stats
+        ),
         article_counts AS (
             SELECT provider_domain, count(*) AS n FROM articles
             WHERE provider_domain IS NOT NULL GROUP BY provider_domain
