@@ -52,13 +52,16 @@ def connect(warehouse: dict[str, pd.DataFrame | pa.Table]) -> duckdb.DuckDBPyCon
 
 
 def sql_tables(warehouse: dict, prior_weight: float, min_scored: int) -> dict[str, pd.DataFrame]:
-    """Each statement run before the next is asked for and streamed in small batches, as the build does."""
+    """Each statement run before the next is asked for and streamed in small batches, as the
+    build does; its columns have the names and the Arrow types of the schema (only the
+    nullability is not declared), so a writer needs no conversion."""
     con = connect(warehouse)
     tables = {}
     for name, sql in analytics_queries(con, prior_weight, min_scored):
         schema = TABLES[name].schema
-        batches = list(arrow_reader(con, sql, 1000))
-        tables[name] = to_frame(pa.Table.from_batches(batches).cast(schema) if batches else schema.empty_table())
+        table = arrow_reader(con, sql, 1000).read_all()
+        assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in schema], name
+        tables[name] = to_frame(table.cast(schema))
     con.close()
     return tables
 
