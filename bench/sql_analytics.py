@@ -99,7 +99,8 @@ def compare(a: Path, b: Path) -> int:
 
     failures = 0
     for name in ANALYTICS:
-        left, right = (to_frame(pq.read_table(folder / f"{name}.parquet", schema=TABLES[name].schema)) for folder in (a, b))
+        schema = TABLES[name].schema
+        left, right = (to_frame(pq.read_table(folder / f"{name}.parquet", schema=schema)) for folder in (a, b))
         try:
             assert_frame_equal(left, right, check_exact=False, rtol=1e-9, obj=name)
             print(f"{name:26s} {len(left):>9d} rows  equal")

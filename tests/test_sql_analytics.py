@@ -230,10 +230,11 @@ def test_taxonomy_cycles_and_unknown_parents():
 
 
 def test_ties_single_scores_and_undated_items():
-    # p.com (b, c and a's listing of c: 70, 50, 50) and q.com; r.com has one score (std null), s.com none;
-    # t.com no appearance. b, c and e are published at 09:00 (the story's tie goes to b, the smaller id);
-    # y has no date, z no provider; e lists itself
-    # In g's story p.com has the first item and a later one.
+    # p.com (c, b and a's listing of c: 50, 70, 60) and q.com (a and b's listing of y: 60, 60) both
+    # average 60: they tie in rank with prior_weight 0; r.com has one score (std null), s.com none, t.com
+    # no appearance. In a's story b, c and z are the earliest, at 09:00: b is first, the smallest id; y
+    # has no date, z no provider, b:9 is no related row. e lists itself. In g's story p.com has the
+    # first item and a later one.
     articles = {
         "article_id": ["c", "b", "a", "e", "g"],
         "published_at": [at(9), at(9), at(12), at(9), at(9, day=3)],
@@ -244,40 +245,46 @@ def test_ties_single_scores_and_undated_items():
         "article_id": ["a", "a", "a", "b", "b", "e", "g", "g"],
         "position": [0, 1, 2, 0, 1, 0, 0, 1],
         "related_article_id": ["c", "y", "z", "y", "x", "e", "h", "i"],
-        "published_at": [at(9), None, at(8), at(7), at(10), at(9), at(10, day=3), at(11, day=3)],
+        "published_at": [at(9), None, at(9), at(10), at(10), at(9), at(10, day=3), at(11, day=3)],
         "provider_domain": ["p.com", "r.com", None, "q.com", "r.com", "s.com", "p.com", "q.com"],
-        "quality": [50, None, 20, 60, 80, None, None, None],
+        "quality": [60, None, 20, 60, 80, None, None, None],
     }
     topics = {"topic_id": ["k", "m"], "topic_name": ["K", "M"], "parent_topic_id": [None, None]}
     article_topics = {"article_id": ["a", "b", "c", "c"], "topic_id": ["m", "k", "k", "m"], "position": [0, 0, 0, 1]}
     images = [("article", "a"), ("related", "a:1"), ("related", "b:9"), ("provider", "p.com")]
-    built = warehouse(articles, related, topics, article_topics, providers=["p.com", "q.com", "r.com", "s.com", "t.com"],
-                      images=images)
+    providers = ["p.com", "q.com", "r.com", "s.com", "t.com"]
+    built = warehouse(articles, related, topics, article_topics, providers=providers, images=images)
     for prior_weight, min_scored in [(10.0, 1), (0.0, 2), (3.0, 0)]:
         actual = assert_same(built, prior_weight, min_scored)
-    members = actual["story_members"]
-    assert members["is_first"].sum() == actual["stories"]["first_published_at"].notna().sum()
+        ranks = dict(zip(actual["provider_quality"]["provider_domain"], actual["provider_quality"]["quality_rank"]))
+        if prior_weight == 0.0:
+            assert ranks["p.com"] == ranks["q.com"] == 1
+    members = actual["story_members"].set_index("item_id")
+    assert members["is_first"].sum() == actual["stories"]["first_published_at"].notna().sum() == 3
+    assert members.loc["b", "is_first"] and not members.loc["c", "is_first"]
 
 
 def test_chains_merge_stories_across_files():
-    # a → b → c → d through related lists of articles, and e lists d: one story; f alone
+    # a → b → c → d through related lists of articles, and e lists d: one story, first published by g,
+    # an item without a provider; f alone
     ids = ["a", "b", "c", "d", "e", "f"]
     related = {
         "article_id": ["a", "b", "c", "e", "e"],
         "position": [0, 0, 0, 0, 1],
         "related_article_id": ["b", "c", "d", "d", "g"],
         "published_at": [at(2), at(3), None, at(1), at(0)],
-        "provider_domain": ["p2.com", "p3.com", "p4.com", "p4.com", "p9.com"],
+        "provider_domain": ["p2.com", "p3.com", "p4.com", "p4.com", None],
         "quality": [1, 2, 3, 4, 5],
     }
     articles = {
         "article_id": ids,
-        "published_at": [at(i) for i in range(6)],
+        "published_at": [at(i + 1) for i in range(6)],
         "quality": [None] * 6,
         "provider_domain": ["p1.com", "p2.com", "p3.com", None, "p5.com", "p1.com"],
     }
     actual = assert_same(warehouse(articles, related))
     assert actual["stories"]["n_items"].sort_values().tolist() == [1, 6]
+    assert actual["stories"]["first_provider_domain"].isna().sum() == 1
 
 
 def test_articles_without_dates_agree_although_the_schema_forbids_them():

@@ -139,7 +139,8 @@ def topic_coverage() -> str:
         ),
         own AS ({figures(FILED)}),
         up AS ({figures("rollup")})
-        SELECT t.topic_id, t.topic_name, t.parent_topic_id,{coverage_columns("o", "")},{coverage_columns("u", "_rollup")}
+        SELECT t.topic_id, t.topic_name, t.parent_topic_id,{coverage_columns("o", "")},{
+            coverage_columns("u", "_rollup")}
         FROM topics AS t
         CROSS JOIN (SELECT {N_TOTAL} AS total) AS n
         LEFT JOIN own AS o ON o.topic_id = t.topic_id
