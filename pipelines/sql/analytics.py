@@ -1,0 +1,52 @@
+"""Every analytics table as a DuckDB SELECT: the out-of-core twin of `transforms.analytics`.
+
+The connection must hold views or tables named like the seven warehouse tables (`sources`,
+`articles`, `related`, `topics`, `article_topics`, `providers`, `images`) with the warehouse
+schemas of `transforms.schema`, and run with `SET TimeZone='UTC'`. Each statement returns the
+columns of its table in schema order, with types pyarrow casts losslessly to the table's
+schema, sorted by the table's order, so the caller can stream it into Parquet:
+
+    for name, sql in analytics_queries(con, prior_weight=10.0, min_scored=3):
+        for batch in arrow_reader(con, sql, 65536):  # pipelines.sql.common
+            ...
+
+Only the small dimension table `topics` (for the taxonomy's ancestors) and the story graph (as
+integer node numbers, for its connected components) are read into Python. The generator creates
+TEMP tables (named `analytics_*`) just before the statements that read them and drops them once
+those statements are past: run each statement before asking for the next one. DuckDB keeps a
+CTE that a statement reads twice in memory whole, so the statements read large relations once,
+or from those TEMP tables, whose blocks can go to the connection's temp_directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from pipelines.sql import providers, stories, topics
+from transforms.settings import DEFAULTS
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def analytics_queries(
+    con: duckdb.DuckDBPyConnection,
+    prior_weight: float = DEFAULTS.prior_weight,
+    min_scored: int = DEFAULTS.min_scored,
+) -> Iterator[tuple[str, str]]:
+    """Yields (analytics table name, SELECT statement) for all 9 tables, in transforms.schema.TABLES order."""
+    yield "provider_quality", providers.provider_quality(prior_weight, min_scored)
+    yield "provider_quality_monthly", providers.provider_quality_monthly()
+    topics.create_tables(con)
+    yield "topic_coverage", topics.topic_coverage()
+    yield "topic_coverage_daily", topics.topic_coverage_daily()
+    yield "topic_provider", topics.topic_provider()
+    yield "topic_cooccurrence", topics.topic_cooccurrence()
+    topics.drop_tables(con)
+    stories.create_tables(con)
+    yield "stories", stories.stories()
+    yield "story_members", stories.story_members()
+    yield "provider_timeliness", stories.provider_timeliness()
+    stories.drop_tables(con)
+

@@ -1,0 +1,51 @@
+"""Small helpers the SQL analytics modules share: literals, durations, temporary tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Every temporary table and view the analytics create starts with this, so they neither
+# collide with the warehouse's names nor with another module's.
+PREFIX = "analytics_"
+
+
+def double(value: float) -> str:
+    """A DOUBLE literal with exactly the value of the Python float (a bare `10.0` is a DECIMAL in DuckDB)."""
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+
+def elapsed(later: str, earlier: str, unit_seconds: int) -> str:
+    """(later - earlier) in units of `unit_seconds` as DOUBLE, computed as pandas computes
+    `(later - earlier).dt.total_seconds() / unit_seconds` on microsecond timestamps:
+    microseconds / 1e6, then / unit. NULL when either is NULL."""
+    return (
+        f"(CAST(epoch_us({later}) - epoch_us({earlier}) AS DOUBLE) / CAST(1000000 AS DOUBLE) / "
+        f"CAST({int(unit_seconds)} AS DOUBLE))"
+    )
+
+
+def arrow_reader(con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> pa.RecordBatchReader:
+    """Stream the rows of `sql` as Arrow record batches of about `batch_rows` rows.
+
+    DuckDB 2 streams a relation with `to_arrow_reader` (a connection's `execute(...)` result
+    would copy every row first, and has no `fetch_record_batch` any more); DuckDB 1 with
+    `fetch_record_batch`.
+    """
+    relation = con.sql(sql)
+    stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+    return stream(batch_rows)
+
+
+def create_from_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Copy an Arrow table into DuckDB as TEMP table `name` (replacing one of that name)."""
+    view = f"{name}_arrow"
+    con.register(view, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)

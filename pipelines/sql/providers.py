@@ -1,0 +1,148 @@
+"""provider_quality and provider_quality_monthly in SQL: the twin of `transforms.analytics.providers`.
+
+A provider's appearances are its own articles and its rows in other articles' `related`
+lists, each row once; quality figures are taken over the scored ones and the rank uses the
+mean shrunk towards the overall mean: (n × mean + k × overall) / (n + k).
+"""
+
+from __future__ import annotations
+
+from pipelines.sql.common import double
+
+
+def appearances(with_image: bool) -> str:
+    """One row per appearance with a provider: provider_domain, quality (DOUBLE, NULL when
+    unscored), published_at and, with `with_image`, has_image.
+
+    An article owns its images by article_id, a related row by `<article_id>:<position>`
+    (`transforms.keys.related_owner_id`).
+    """
+    if not with_image:
+        return """
+            SELECT provider_domain, CAST(quality AS DOUBLE) AS quality, published_at
+            FROM articles WHERE provider_domain IS NOT NULL
+            UNION ALL
+            SELECT provider_domain, CAST(quality AS DOUBLE) AS quality, published_at
+            FROM related WHERE provider_domain IS NOT NULL"""
+    return """
+        SELECT a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
+               i.owner_id IS NOT NULL AS has_image
+        FROM articles AS a
+        LEFT JOIN (SELECT DISTINCT owner_id FROM images WHERE owner_type = 'article') AS i
+            ON i.owner_id = a.article_id
+        WHERE a.provider_domain IS NOT NULL
+        UNION ALL
+        SELECT r.provider_domain, CAST(r.quality AS DOUBLE) AS quality, r.published_at,
+               i.owner_id IS NOT NULL AS has_image
+        FROM related AS r
+        LEFT JOIN (SELECT DISTINCT owner_id FROM images WHERE owner_type = 'related') AS i
+            ON i.owner_id = r.article_id || ':' || CAST(r.position AS VARCHAR)
+        WHERE r.provider_domain IS NOT NULL"""
+
+
+def provider_quality(prior_weight: float, min_scored: int) -> str:
+    """One row per provider of `providers`; providers without appearances keep zero counts,
+    null quality figures and a share_with_image of 0.
+
+    Means are sums over counts, as pandas computes them; qualities are integers, so every
+    partial sum of their doubles is exact in any order and the means are bit-equal to pandas'.
+    The shrunk mean is written in the reference's order of operations, so it is bit-equal too,
+    and providers tie in the dense rank exactly when they tie in pandas. `items` is read once:
+    DuckDB holds a CTE that a statement reads twice in memory whole.
+    """
+    k = double(prior_weight)
+    return f"""
+        WITH items AS ({appearances(with_image=True)}),
+        stats AS (
+            SELECT provider_domain,
+                   count(quality) AS n_scored,
+                   sum(quality) AS quality_sum,
+                   sum(quality) / nullif(count(quality), 0) AS quality_mean,
+                   quantile_cont(quality, [0.5, 0.1, 0.9]) AS quantiles,
+                   min(quality) AS quality_min,
+                   max(quality) AS quality_max,
+                   stddev_samp(quality) AS quality_std,
+                   count_if(has_image) / count(*) AS share_with_image,
+                   min(published_at) AS first_published_at,
+                   max(published_at) AS last_published_at
+            FROM items GROUP BY provider_domain
+        ),
+        overall AS (  -- the mean of all scored appearances, from `stats` so that `items` is read once
+            SELECT sum(quality_sum) / nullif(sum(n_scored), 0) AS overall FROM stats
+        ),
+        article_counts AS (
+            SELECT provider_domain, count(*) AS n FROM articles
+            WHERE provider_domain IS NOT NULL GROUP BY provider_domain
+        ),
+        related_counts AS (
+            SELECT provider_domain, count(*) AS n FROM related
+            WHERE provider_domain IS NOT NULL GROUP BY provider_domain
+        ),
+        per_topic AS (
+            SELECT a.provider_domain, t.topic_id, count(*) AS n
+            FROM article_topics AS t JOIN articles AS a ON a.article_id = t.article_id
+            WHERE a.provider_domain IS NOT NULL
+            GROUP BY a.provider_domain, t.topic_id
+        ),
+        topic_figures AS (  -- top topic: most articles, ties: smallest id
+            SELECT provider_domain, count(*) AS n_topics,
+                   arg_min(topic_id, {{'n': -n, 'topic_id': topic_id}}) AS top_topic_id
+            FROM per_topic GROUP BY provider_domain
+        ),
+        shrunk AS (
+            SELECT p.provider_domain, p.provider_name,
+                   coalesce(ac.n, 0) AS n_articles,
+                   coalesce(rc.n, 0) AS n_related,
+                   coalesce(s.n_scored, 0) AS n_scored,
+                   s.quality_mean,
+                   s.quantiles[1] AS quality_median,
+                   s.quantiles[2] AS quality_p10,
+                   s.quantiles[3] AS quality_p90,
+                   s.quality_min, s.quality_max, s.quality_std,
+                   CASE WHEN coalesce(s.n_scored, 0) > 0
+                        THEN (s.n_scored * s.quality_mean + {k} * o.overall) / (s.n_scored + {k}) END
+                       AS quality_shrunk,
+                   coalesce(s.share_with_image, 0.0) AS share_with_image,
+                   coalesce(tf.n_topics, 0) AS n_topics,
+                   tf.top_topic_id,
+                   s.first_published_at, s.last_published_at
+            FROM providers AS p
+            CROSS JOIN overall AS o
+            LEFT JOIN stats AS s ON s.provider_domain = p.provider_domain
+            LEFT JOIN article_counts AS ac ON ac.provider_domain = p.provider_domain
+            LEFT JOIN related_counts AS rc ON rc.provider_domain = p.provider_domain
+            LEFT JOIN topic_figures AS tf ON tf.provider_domain = p.provider_domain
+        ),
+        ranked AS (
+            SELECT *, n_scored >= {int(min_scored)} AND quality_shrunk IS NOT NULL AS eligible
+            FROM shrunk
+        )
+        SELECT provider_domain, provider_name,
+               CAST(n_articles AS BIGINT) AS n_articles,
+               CAST(n_related AS BIGINT) AS n_related,
+               CAST(n_scored AS BIGINT) AS n_scored,
+               quality_mean, quality_median, quality_p10, quality_p90,
+               quality_min, quality_max, quality_std, quality_shrunk,
+               CASE WHEN eligible
+                    THEN CAST(dense_rank() OVER (PARTITION BY eligible ORDER BY quality_shrunk DESC) AS BIGINT)
+               END AS quality_rank,
+               CAST(share_with_image AS DOUBLE) AS share_with_image,
+               CAST(n_topics AS BIGINT) AS n_topics,
+               top_topic_id, first_published_at, last_published_at
+        FROM ranked
+        ORDER BY provider_domain"""
+
+
+def provider_quality_monthly() -> str:
+    """Provider × UTC calendar month over the appearances that have a published_at."""
+    return f"""
+        WITH items AS ({appearances(with_image=False)})
+        SELECT provider_domain,
+               CAST(date_trunc('month', published_at AT TIME ZONE 'UTC') AS DATE) AS month,
+               count(*) AS n_items,
+               count(quality) AS n_scored,
+               sum(quality) / nullif(count(quality), 0) AS quality_mean
+        FROM items
+        WHERE published_at IS NOT NULL
+        GROUP BY ALL
+        ORDER BY provider_domain, month"""

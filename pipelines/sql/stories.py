@@ -1,0 +1,242 @@
+"""Stories in SQL: the twin of `transforms.analytics.stories`.
+
+The graph joins each article to each item of its `related` list; a story is a connected
+component. DuckDB has no connected components, so only the graph's shape leaves it: items are
+numbered in DuckDB (0, 1, ... in item_id order), the edges come to Python as two int32 arrays,
+`component_roots` finds each node's component by its smallest node, and the roots go back to
+DuckDB as an Arrow table. No item id, provider or date is ever held in Python.
+
+`create_tables` leaves two TEMP tables on the connection, `MEMBERS` and `STORY_TOPICS`, which
+`stories`, `story_members` and `provider_timeliness` read; the steps towards them go through
+TEMP tables too, joined on integer node numbers wherever possible, each big join or aggregation
+in a statement of its own: DuckDB can spill one to its temp_directory, but not several at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed
+
+if TYPE_CHECKING:
+    import duckdb
+
+ITEMS = PREFIX + "story_items"  # node, item_id, provider_domain, published_at, quality
+ROOTS = PREFIX + "story_roots"  # node, root (the smallest node of its story)
+ROOTED = PREFIX + "story_rooted_items"  # the items with their root
+FIRSTS = PREFIX + "story_firsts"  # root, first_at, first_node: stories with a date
+INFO = PREFIX + "story_info"  # root, story_id, first_at, first_node: every story
+ROOT_TOPICS = PREFIX + "story_root_topics"  # root, topic_id: one row per topic of a member article
+MEMBERS = PREFIX + "story_members"  # story_id, item_id, provider_domain, published_at, quality, lag_minutes, is_first
+STORY_TOPICS = PREFIX + "story_topics"  # story_id, topic_id: distinct
+
+EDGE_BATCH_ROWS = 1 << 17
+NODE = np.int32  # node numbers: 4 bytes each, so the Python side of a million stories stays a few MB
+
+# Every node of the graph once with its attributes. An article describes itself (it wins over
+# its listings); an item known only from `related` lists is described by its first listing in
+# (article_id, position) order, so the choice does not depend on file order. (Windows, not
+# arg_min over structs: DuckDB sorts windows out of core, but keeps aggregate states of strings
+# in memory.)
+STORY_ITEMS = f"""
+    CREATE OR REPLACE TEMP TABLE {ITEMS} AS
+    WITH candidates AS (
+        SELECT article_id AS item_id, provider_domain, published_at, quality,
+               0 AS listed, '' AS by_article, 0 AS by_position
+        FROM articles
+        UNION ALL
+        SELECT related_article_id, provider_domain, published_at, quality, 1, article_id, position
+        FROM related
+    ),
+    chosen AS (
+        SELECT item_id, provider_domain, published_at, quality FROM candidates
+        QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY listed, by_article, by_position) = 1
+    )
+    SELECT CAST(row_number() OVER (ORDER BY item_id) - 1 AS INTEGER) AS node, item_id, provider_domain,
+           published_at, quality
+    FROM chosen"""
+
+# One edge per related row, as node numbers; a NULL source is a row whose article is no item.
+EDGES = f"""
+    SELECT s.node AS source, t.node AS target
+    FROM related AS r
+    LEFT JOIN {ITEMS} AS s ON s.item_id = r.article_id
+    JOIN {ITEMS} AS t ON t.item_id = r.related_article_id"""
+
+
+def component_roots(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """For each node 0..n_nodes-1, the smallest node of its connected component (an int32 array).
+
+    The same answer as `transforms.analytics.stories.component_roots`, computed a round at a
+    time over all edges with numpy instead of one edge at a time in Python: at the start of a
+    round every node points at its root; each edge whose ends have different roots links the
+    larger root under the smaller (the smallest offer wins), then pointer jumping makes every
+    node point at its root again, and edges already inside one tree are dropped. Roots only
+    ever move to smaller nodes, so a component's last root is its smallest node, and each round
+    links at least one root, so the loop ends.
+    """
+    if n_nodes > np.iinfo(NODE).max:
+        raise ValueError(f"{n_nodes} nodes do not fit {NODE.__name__} node numbers")
+    parent = np.arange(n_nodes, dtype=NODE)
+    sources, targets = np.asarray(sources, dtype=NODE), np.asarray(targets, dtype=NODE)
+    while True:
+        root_a, root_b = parent[sources], parent[targets]
+        apart = root_a != root_b
+        if not apart.any():
+            return parent
+        sources, targets, root_a, root_b = sources[apart], targets[apart], root_a[apart], root_b[apart]
+        np.minimum.at(parent, np.maximum(root_a, root_b), np.minimum(root_a, root_b))
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+
+
+def fetch_edges(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    """The graph's edges as (sources, targets) node arrays, read from DuckDB in batches into
+    arrays allocated once (one edge per `related` row)."""
+    ((n_edges,),) = con.execute("SELECT count(*) FROM related").fetchall()
+    sources, targets = np.empty(n_edges, dtype=NODE), np.empty(n_edges, dtype=NODE)
+    filled = 0
+    for batch in arrow_reader(con, EDGES, EDGE_BATCH_ROWS):
+        if batch.column(0).null_count:
+            raise ValueError("related rows of articles absent from `articles`: the warehouse is inconsistent")
+        end = filled + batch.num_rows
+        if end > n_edges:
+            raise ValueError("more edges than related rows: the warehouse changed while it was read")
+        sources[filled:end] = batch.column(0).to_numpy()
+        targets[filled:end] = batch.column(1).to_numpy()
+        filled = end
+    return sources[:filled], targets[:filled]
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """TEMP tables `MEMBERS`, the items with their story_id (hash of the component's smallest
+    item id), `lag_minutes` and `is_first`, and `STORY_TOPICS`, each story's distinct topics.
+
+    The first item is the earliest dated one, and the smallest item_id among equally early
+    ones, so exactly one per story that has a date.
+    """
+    con.execute(STORY_ITEMS)
+    ((n_nodes,),) = con.execute(f"SELECT count(*) FROM {ITEMS}").fetchall()
+    sources, targets = fetch_edges(con)
+    roots = component_roots(n_nodes, sources, targets)
+    del sources, targets
+    create_from_arrow(con, ROOTS, pa.table({"node": np.arange(n_nodes, dtype=NODE), "root": roots}))
+    del roots
+    steps = [
+        f"""CREATE OR REPLACE TEMP TABLE {ROOTED} AS
+            SELECT i.node, r.root, i.item_id, i.provider_domain, i.published_at, i.quality
+            FROM {ITEMS} AS i JOIN {ROOTS} AS r ON r.node = i.node""",
+        f"DROP TABLE {ITEMS}",
+        f"DROP TABLE {ROOTS}",
+        # the first item: the earliest, and among equally early ones the smallest node, which
+        # is the smallest item_id (nodes are numbered in item_id order)
+        f"""CREATE OR REPLACE TEMP TABLE {FIRSTS} AS
+            WITH first_at AS (SELECT root, min(published_at) AS first_at FROM {ROOTED} GROUP BY root)
+            SELECT f.root, f.first_at, min(i.node) AS first_node
+            FROM first_at AS f JOIN {ROOTED} AS i ON i.root = f.root AND i.published_at = f.first_at
+            GROUP BY f.root, f.first_at""",
+        f"""CREATE OR REPLACE TEMP TABLE {INFO} AS
+            SELECT i.root, substr(sha256('story:' || i.item_id), 1, 16) AS story_id, f.first_at, f.first_node
+            FROM {ROOTED} AS i LEFT JOIN {FIRSTS} AS f ON f.root = i.root
+            WHERE i.node = i.root""",
+        f"DROP TABLE {FIRSTS}",
+        f"""CREATE OR REPLACE TEMP TABLE {MEMBERS} AS
+            SELECT s.story_id, i.item_id, i.provider_domain, i.published_at, i.quality,
+                   {elapsed("i.published_at", "s.first_at", 60)} AS lag_minutes,
+                   coalesce(i.node = s.first_node, false) AS is_first
+            FROM {ROOTED} AS i JOIN {INFO} AS s ON s.root = i.root""",
+        f"""CREATE OR REPLACE TEMP TABLE {ROOT_TOPICS} AS
+            SELECT i.root, t.topic_id
+            FROM article_topics AS t JOIN {ROOTED} AS i ON i.item_id = t.article_id""",
+        f"DROP TABLE {ROOTED}",
+        f"""CREATE OR REPLACE TEMP TABLE {STORY_TOPICS} AS
+            SELECT DISTINCT s.story_id, t.topic_id
+            FROM {ROOT_TOPICS} AS t JOIN {INFO} AS s ON s.root = t.root""",
+        f"DROP TABLE {ROOT_TOPICS}",
+        f"DROP TABLE {INFO}",
+    ]
+    for step in steps:
+        con.execute(step)
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name in (MEMBERS, STORY_TOPICS):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def stories() -> str:
+    """One row per story, aggregated over its members; topic_ids are the sorted distinct topics
+    of its articles, an empty list for a story without any.
+
+    The members are grouped by (story, provider) first, so providers are counted without a
+    count(DISTINCT), which would hold every value in memory; the (story, topic) pairs join that
+    aggregation as rows of their own, as a join of two aggregates of a million stories each
+    would need both in memory at once. The mean is the sum of the sums over the sum of the
+    counts: the plain mean exactly, as qualities are integers.
+    """
+    return f"""
+        WITH per_provider AS (
+            SELECT story_id, provider_domain, count(*) AS n, min(published_at) AS first_at,
+                   max(published_at) AS last_at, bool_or(is_first) AS has_first,
+                   sum(quality) AS quality_sum, count(quality) AS n_scored, CAST(NULL AS VARCHAR) AS topic_id
+            FROM {MEMBERS} GROUP BY story_id, provider_domain
+            UNION ALL
+            SELECT story_id, NULL, 0, NULL, NULL, false, NULL, 0, topic_id FROM {STORY_TOPICS}
+        )
+        SELECT story_id,
+               CAST(sum(n) AS BIGINT) AS n_items,
+               count(provider_domain) AS n_providers,
+               min(first_at) AS first_published_at,
+               max(provider_domain) FILTER (WHERE has_first) AS first_provider_domain,
+               {elapsed("max(last_at)", "min(first_at)", 3600)} AS span_hours,
+               CAST(sum(quality_sum) AS DOUBLE) / nullif(sum(n_scored), 0) AS quality_mean,
+               coalesce(list_sort(list(topic_id) FILTER (WHERE topic_id IS NOT NULL)), CAST([] AS VARCHAR[]))
+                   AS topic_ids
+        FROM per_provider
+        GROUP BY story_id
+        ORDER BY story_id"""
+
+
+def story_members() -> str:
+    return f"""
+        SELECT story_id, item_id, provider_domain, published_at, lag_minutes, is_first
+        FROM {MEMBERS}
+        ORDER BY story_id, item_id"""
+
+
+def provider_timeliness() -> str:
+    """One row per provider with a dated item in a story of at least two providers.
+
+    Each such story counts once per provider, through the provider's earliest item; the lag
+    percentiles interpolate linearly (`quantile_cont`, as `np.percentile`).
+    """
+    return f"""
+        WITH shared AS (  -- providers counted by grouping, not by a count(DISTINCT)
+            SELECT story_id FROM (SELECT DISTINCT story_id, provider_domain FROM {MEMBERS})
+            GROUP BY story_id HAVING count(provider_domain) >= 2
+        ),
+        per_story AS (
+            SELECT m.provider_domain, m.story_id, min(m.lag_minutes) AS lag, bool_or(m.is_first) AS first
+            FROM {MEMBERS} AS m JOIN shared AS s ON s.story_id = m.story_id
+            WHERE m.published_at IS NOT NULL AND m.provider_domain IS NOT NULL
+            GROUP BY m.provider_domain, m.story_id
+        ),
+        per_provider AS (
+            SELECT provider_domain, count(*) AS n_stories, count_if(first) AS n_first,
+                   quantile_cont(lag, [0.5, 0.9]) AS lags
+            FROM per_story GROUP BY provider_domain
+        )
+        SELECT provider_domain,
+               CAST(n_stories AS BIGINT) AS n_stories,
+               CAST(n_first AS BIGINT) AS n_first,
+               n_first / n_stories AS first_rate,
+               lags[1] AS median_lag_minutes,
+               lags[2] AS p90_lag_minutes
+        FROM per_provider
+        ORDER BY provider_domain"""

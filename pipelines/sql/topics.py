@@ -1,0 +1,214 @@
+"""Topic coverage in SQL: the twin of `transforms.analytics.topics`.
+
+Everything starts from `FILED` (a TEMP table): one row per distinct (topic, article) of
+`article_topics` whose article is known, with the article's provider, quality, published_at and
+number of related rows. The taxonomy rollup reuses the same figures over distinct (ancestor,
+article) pairs; the ancestor links come from the small `topics` table, walked in Python
+(`ancestor_links`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from pipelines.sql.common import PREFIX, create_from_arrow
+
+if TYPE_CHECKING:
+    import duckdb
+
+ANCESTORS = PREFIX + "topic_ancestors"
+
+FILED = PREFIX + "topic_filed"
+# topic_id, article_id, provider_domain, quality, published_at, n_related; and for the daily
+# weights n_topics, the article's number of distinct topics, and first_topic, true on the row of
+# its smallest topic
+
+# One row per distinct (topic, article) of a known article, with the article's attributes. A
+# TEMP table rather than a CTE: every topic table reads it, some twice, and DuckDB keeps a CTE
+# read twice in memory whole, where a table's blocks can go to the temp_directory. The
+# per-article figures are windows, which DuckDB sorts out of core, where a count(DISTINCT) over
+# a million groups fails under a 200 MB memory limit.
+FILED_TABLE = f"""
+    CREATE OR REPLACE TEMP TABLE {FILED} AS
+    SELECT l.topic_id, l.article_id, a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
+           coalesce(r.n_related, 0) AS n_related,
+           count(*) OVER article AS n_topics,
+           row_number() OVER (article ORDER BY l.topic_id) = 1 AS first_topic
+    FROM (SELECT DISTINCT topic_id, article_id FROM article_topics) AS l
+    JOIN articles AS a ON a.article_id = l.article_id
+    LEFT JOIN (SELECT article_id, count(*) AS n_related FROM related GROUP BY article_id) AS r
+        ON r.article_id = l.article_id
+    WINDOW article AS (PARTITION BY l.article_id)"""
+
+N_TOTAL = "(SELECT count(*) FROM articles)"
+
+
+def ancestor_links(parents: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """(topic_id, ancestor_id) for each topic and itself and every ancestor along its parent
+    links, from (topic_id, parent_topic_id) pairs.
+
+    A walk stops at a topic it has already met, so a cycle in the parent links ends and each
+    topic of a cycle rolls up the whole cycle; a parent that is no topic is still an ancestor.
+    """
+    parent = {topic: up for topic, up in parents if up is not None}
+    links = []
+    for topic, _ in parents:
+        seen, current = set(), topic
+        while current is not None and current not in seen:
+            seen.add(current)
+            links.append((topic, current))
+            current = parent.get(current)
+    return links
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The TEMP tables the topic statements read: `FILED` and `ANCESTORS`."""
+    con.execute(FILED_TABLE)
+    create_ancestors(con)
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name in (FILED, ANCESTORS):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def create_ancestors(con: duckdb.DuckDBPyConnection) -> None:
+    """TEMP table `ANCESTORS` (topic_id, ancestor_id), from `topics` (a dimension: small)."""
+    parents = con.execute("SELECT topic_id, parent_topic_id FROM topics").fetchall()
+    links = ancestor_links(parents)
+    table = pa.table(
+        {"topic_id": [t for t, _ in links], "ancestor_id": [a for _, a in links]},
+        schema=pa.schema([("topic_id", pa.string()), ("ancestor_id", pa.string())]),
+    )
+    create_from_arrow(con, ANCESTORS, table)
+
+
+def figures(pairs: str) -> str:
+    """Per topic_id of the relation `pairs` (one row per distinct topic × article, with the
+    article's attributes): counts, top provider (most articles, ties: the smallest domain),
+    quality, dates.
+
+    One pass over `pairs` by (topic, provider), then a small one by topic: DuckDB would hold a
+    relation read twice in memory whole. The mean is the sum of the sums over the sum of the
+    counts, which is the plain mean exactly: qualities are integers, so every partial sum of
+    their doubles is exact.
+    """
+    return f"""
+        SELECT topic_id,
+               sum(n) AS n_articles,
+               count(provider_domain) AS n_providers,
+               arg_min(provider_domain, {{'n': -n, 'provider_domain': provider_domain}}) AS top_provider_domain,
+               sum(quality_sum) / nullif(sum(n_scored), 0) AS quality_mean,
+               sum(n_related) AS n_related,
+               min(first_published_at) AS first_published_at,
+               max(last_published_at) AS last_published_at
+        FROM (
+            SELECT topic_id, provider_domain,
+                   count(*) AS n,
+                   sum(quality) AS quality_sum,
+                   count(quality) AS n_scored,
+                   sum(n_related) AS n_related,
+                   min(published_at) AS first_published_at,
+                   max(published_at) AS last_published_at
+            FROM {pairs} GROUP BY topic_id, provider_domain
+        ) GROUP BY topic_id"""
+
+
+def coverage_columns(alias: str, suffix: str) -> str:
+    return f"""
+               CAST(coalesce({alias}.n_articles, 0) AS BIGINT) AS n_articles{suffix},
+               CASE WHEN n.total > 0 THEN coalesce({alias}.n_articles, 0) / n.total END AS share_of_articles{suffix},
+               CAST(coalesce({alias}.n_providers, 0) AS BIGINT) AS n_providers{suffix},
+               {alias}.top_provider_domain AS top_provider_domain{suffix},
+               {alias}.quality_mean AS quality_mean{suffix},
+               CAST(coalesce({alias}.n_related, 0) AS BIGINT) AS n_related{suffix},
+               {alias}.first_published_at AS first_published_at{suffix},
+               {alias}.last_published_at AS last_published_at{suffix}"""
+
+
+def topic_coverage() -> str:
+    """One row per topic of `topics`: its own figures and the `_rollup` ones over the distinct
+    articles of it and its descendants (through `ANCESTORS`)."""
+    return f"""
+        WITH rollup AS (
+            SELECT DISTINCT x.ancestor_id AS topic_id, f.article_id, f.provider_domain, f.quality,
+                   f.published_at, f.n_related
+            FROM {FILED} AS f JOIN {ANCESTORS} AS x ON x.topic_id = f.topic_id
+        ),
+        own AS ({figures(FILED)}),
+        up AS ({figures("rollup")})
+        SELECT t.topic_id, t.topic_name, t.parent_topic_id,{coverage_columns("o", "")},{
+            coverage_columns("u", "_rollup")}
+        FROM topics AS t
+        CROSS JOIN (SELECT {N_TOTAL} AS total) AS n
+        LEFT JOIN own AS o ON o.topic_id = t.topic_id
+        LEFT JOIN up AS u ON u.topic_id = t.topic_id
+        ORDER BY t.topic_id"""
+
+
+def topic_coverage_daily() -> str:
+    """Topic × UTC day: counts and the topic's share of the day's attention.
+
+    Each article of the day with topics has weight 1, split equally among its topics; the
+    topic's summed weight over that day's number of such articles (the shares of a day sum to
+    1). An article counts for its day on the row of its first topic; providers are counted by
+    grouping (topic, day, provider) first, as a count(DISTINCT) would hold every value in memory.
+    """
+    return f"""
+        WITH per_provider AS (
+            SELECT topic_id, CAST(published_at AT TIME ZONE 'UTC' AS DATE) AS day, provider_domain,
+                   count(*) AS n, fsum(1 / n_topics) AS weight, count(*) FILTER (WHERE first_topic) AS n_first
+            FROM {FILED} WHERE published_at IS NOT NULL
+            GROUP BY topic_id, day, provider_domain
+        ),
+        rows AS (
+            SELECT topic_id, day, sum(n) AS n_articles, count(provider_domain) AS n_providers,
+                   fsum(weight) AS weight, sum(sum(n_first)) OVER (PARTITION BY day) AS n_day
+            FROM per_provider GROUP BY topic_id, day
+        )
+        SELECT topic_id, day, CAST(n_articles AS BIGINT) AS n_articles, n_providers, weight / n_day AS share_of_day
+        FROM rows
+        ORDER BY topic_id, day"""
+
+
+def topic_provider() -> str:
+    """Topic × provider pairs with articles, as shares of all the topic's articles (also those
+    without a provider) and of all the provider's articles (also those without topics)."""
+    return f"""
+        WITH rows AS (
+            SELECT topic_id, provider_domain, count(*) AS n_articles FROM {FILED}
+            WHERE provider_domain IS NOT NULL GROUP BY topic_id, provider_domain
+        ),
+        per_topic AS (SELECT topic_id, count(*) AS n FROM {FILED} GROUP BY topic_id),
+        per_provider AS (
+            SELECT provider_domain, count(*) AS n FROM articles
+            WHERE provider_domain IS NOT NULL GROUP BY provider_domain
+        )
+        SELECT r.topic_id, r.provider_domain, r.n_articles,
+               r.n_articles / t.n AS share_of_topic,
+               r.n_articles / p.n AS share_of_provider
+        FROM rows AS r
+        JOIN per_topic AS t ON t.topic_id = r.topic_id
+        JOIN per_provider AS p ON p.provider_domain = r.provider_domain
+        ORDER BY r.topic_id, r.provider_domain"""
+
+
+def topic_cooccurrence() -> str:
+    """Unordered topic pairs filed together: count, Jaccard index and lift."""
+    return f"""
+        WITH pairs AS (
+            SELECT a.topic_id AS topic_a, b.topic_id AS topic_b, count(*) AS n_articles
+            FROM {FILED} AS a JOIN {FILED} AS b ON a.article_id = b.article_id AND a.topic_id < b.topic_id
+            GROUP BY a.topic_id, b.topic_id
+        ),
+        per_topic AS (SELECT topic_id, count(*) AS n FROM {FILED} GROUP BY topic_id)
+        SELECT p.topic_a, p.topic_b, p.n_articles,
+               p.n_articles / (a.n + b.n - p.n_articles) AS jaccard,
+               p.n_articles * n.total / (a.n * b.n) AS lift
+        FROM pairs AS p
+        CROSS JOIN (SELECT {N_TOTAL} AS total) AS n
+        JOIN per_topic AS a ON a.topic_id = p.topic_a
+        JOIN per_topic AS b ON b.topic_id = p.topic_b
+        ORDER BY p.topic_a, p.topic_b"""
