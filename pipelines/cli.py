@@ -26,6 +26,10 @@ min_scored_option = click.option(
     help="Scores a provider needs to get a quality_rank.",
 )
 # Options shared by `build` and `serve`.
+memory_option = click.option(
+    "--memory-mb", default=DEFAULTS.memory_mb, show_default=True, type=click.IntRange(64),
+    help="DuckDB's memory limit for the analytics, in MB; beyond it DuckDB spills to OUT_DIR/state/spill.",
+)
 workers_option = click.option(
     "--workers", default=DEFAULTS.workers, show_default="one per core", type=click.IntRange(1),
     help="Processes that parse batches (1: parse in the flow's own process).",
@@ -49,6 +53,7 @@ def main() -> None:
     help="Larger files are rejected as too_large.",
 )
 @workers_option
+@memory_option
 @click.option("--dask-address", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
               help="Run the batch tasks on this Dask cluster (also DASK_SCHEDULER_ADDRESS); needs newsfm[dask].")
 @prior_weight_option
@@ -60,8 +65,8 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
 def build(
-    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int | None, dask_address: str | None,
-    prior_weight: float, min_scored: int, fail_on_reject: bool, full_refresh: bool, lock_timeout: float,
+    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int | None, memory_mb: int,
+    dask_address: str | None, prior_weight: float, min_scored: int, fail_on_reject: bool, full_refresh: bool, lock_timeout: float,
     progress: bool | None, verbose: bool,
 ) -> None:
     """Build the warehouse and analytics tables from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
@@ -87,7 +92,8 @@ def build(
         with ProgressBar(show_progress) as update, reporting_progress(update):
             summary = flow(
                 str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
-                prior_weight=prior_weight, min_scored=min_scored, workers=workers, full_refresh=full_refresh,
+                prior_weight=prior_weight, min_scored=min_scored, workers=workers, memory_mb=memory_mb,
+                full_refresh=full_refresh,
                 lock_timeout=lock_timeout,
             )
     except OutputError as error:  # another run holds the folder, or it became unwritable
@@ -141,15 +147,16 @@ def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int | Non
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
 @prior_weight_option
 @min_scored_option
+@memory_option
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
-def analytics(out_dir: Path, prior_weight: float, min_scored: int, verbose: bool) -> None:
+def analytics(out_dir: Path, prior_weight: float, min_scored: int, memory_mb: int, verbose: bool) -> None:
     """Recompute the analytics tables of OUT_DIR (default data/out) from its published warehouse."""
     if current_snapshot(out_dir) is None:
         fail(f"{out_dir} has no published warehouse: run `newsfm build` first")
     quiet_prefect(verbose)
     from pipelines.flows import build_analytics
 
-    result = build_analytics(str(out_dir), prior_weight=prior_weight, min_scored=min_scored)
+    result = build_analytics(str(out_dir), prior_weight=prior_weight, min_scored=min_scored, memory_mb=memory_mb)
     click.echo("rows: " + ", ".join(f"{name} {rows}" for name, rows in result["rows"].items()))
     click.echo(f"output: {out_dir}/analytics (snapshot {result['snapshot']})")
 

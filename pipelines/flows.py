@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import errno
 import re
+import shutil
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-import pandas as pd
 import pyarrow as pa
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -26,17 +26,19 @@ from prefect.utilities.annotations import quote
 from pipelines.discover import batches, content_hash, walk
 from pipelines.parallel import parse_in_pool, worker_pool
 from pipelines.combine import combine_out_of_core
+from pipelines.layout import Layout
 from pipelines.parts import compact, read_part_table, remove_parts_except
+from pipelines.sql.analytics import analytics_queries
+from pipelines.sql.engine import connect, typed_batches, with_warehouse
 from pipelines.state import Changes, Entry, classify, nothing_to_do, read_state, settings_key, write_state
 from pipelines.store import (
     SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
     remove_old_snapshots,
 )
-from transforms.analytics import INPUT_COLUMNS, analytics_tables
-from transforms.analytics.headlines import headlines_markdown
+from transforms.analytics.headlines import HEADLINE_COLUMNS, headlines_markdown
 from transforms.schema import TABLES
 from transforms.settings import DEFAULTS, Settings
-from transforms.summary import file_figures, run_summary, summary_markdown
+from transforms.summary import file_figures, ledger_counts, run_summary, summary_markdown
 
 _progress: list[Callable[[int, int], None]] = []
 
@@ -100,19 +102,22 @@ def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def combine(out: Path, snapshot: SnapshotWriter, live: pa.Table) -> dict[str, pd.DataFrame]:
-    """Combine the parts out of core into the snapshot's warehouse tables.
-
-    Returns only what analytics read (`INPUT_COLUMNS`), so the corpus' text is never all in memory.
-    """
+def combine(out: Path, snapshot: SnapshotWriter, live: pa.Table) -> dict:
+    """Combine the parts out of core into the snapshot's warehouse tables; returns the file figures."""
     combine_out_of_core(out, live, snapshot)
-    return {name: snapshot.read("warehouse", name, INPUT_COLUMNS.get(name))
-            for name, spec in TABLES.items() if spec.layer == "warehouse"}
+    return file_figures(ledger_counts(snapshot.read("warehouse", "sources", ["status", "kind", "reason"])))
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def analyse(warehouse: dict[str, pd.DataFrame], settings: Settings) -> dict[str, pd.DataFrame]:
-    return analytics_tables(warehouse, **settings.analytics)
+def analyse(out: Path, snapshot: SnapshotWriter, settings: Settings) -> None:
+    """Compute the analytics tables in DuckDB over the snapshot's warehouse, within
+    `settings.memory_mb`, and write them into the snapshot."""
+    with closing(connect(Layout(out).spill, settings.memory_mb, settings.worker_count)) as con:
+        for name, sql in analytics_queries(with_warehouse(con, snapshot.staging), **settings.analytics):
+            with snapshot.writing("analytics", name) as writer:
+                for piece in typed_batches(con, name, sql):
+                    writer.write(piece)
+    shutil.rmtree(Layout(out).spill, ignore_errors=True)
 
 
 def asset_key(out_dir: Path, layer: str, name: str) -> str:
@@ -120,24 +125,22 @@ def asset_key(out_dir: Path, layer: str, name: str) -> str:
     return "file://" + re.sub(r"[\s#?&%\"'<>\[\]{}|\\^`]", "_", f"{out_dir.resolve().as_posix()}/{layer}/{name}")
 
 
-def write_and_publish(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
-    """Write the analytics into the snapshot and publish it; returns its id."""
-    for name, frame in analytics.items():
-        snapshot.write_frame("analytics", name, frame)
+def complete_and_publish(out: Path, snapshot: SnapshotWriter, info: dict) -> str:
+    """Complete the snapshot and publish it; returns its id."""
     publish(out, snapshot.complete(info))
     return snapshot.id
 
 
 # The materializing task, declared once: Prefect records every table of the snapshot as an
 # asset. The assets name the output folder, so each call names them (`publish_snapshot`).
-publisher = MaterializingTask(write_and_publish, assets=[], cache_policy=NO_CACHE, persist_result=False,
+publisher = MaterializingTask(complete_and_publish, assets=[], cache_policy=NO_CACHE, persist_result=False,
                               name="publish_snapshot")
 
 
-def publish_snapshot(out: Path, snapshot: SnapshotWriter, analytics: dict[str, pd.DataFrame], info: dict) -> str:
-    """`write_and_publish` as the materializing task, with this output folder's tables as its assets."""
+def publish_snapshot(out: Path, snapshot: SnapshotWriter, info: dict) -> str:
+    """`complete_and_publish` as the materializing task, with this output folder's tables as its assets."""
     assets = [asset_key(out, spec.layer, name) for name, spec in TABLES.items()]
-    return publisher.with_options(assets=assets)(out, quote(snapshot), quote(analytics), info)
+    return publisher.with_options(assets=assets)(out, quote(snapshot), info)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -170,6 +173,7 @@ def build_warehouse(
     prior_weight: float = DEFAULTS.prior_weight,
     min_scored: int = DEFAULTS.min_scored,
     workers: int | None = DEFAULTS.workers,
+    memory_mb: int = DEFAULTS.memory_mb,
     full_refresh: bool = False,
     lock_timeout: float = DEFAULTS.lock_timeout,
 ) -> dict:
@@ -182,7 +186,7 @@ def build_warehouse(
     """
     started = time.perf_counter()
     settings = Settings(batch_size=batch_size, max_file_bytes=max_file_bytes, prior_weight=prior_weight,
-                        min_scored=min_scored, workers=workers, lock_timeout=lock_timeout)
+                        min_scored=min_scored, workers=workers, memory_mb=memory_mb, lock_timeout=lock_timeout)
     raw, out = Path(raw_dir), Path(out_dir)
     if not raw.is_dir():
         raise InputError(f"input folder {raw} does not exist or is not a folder")
@@ -202,16 +206,14 @@ def build_warehouse(
             parsed = parse_batches(raw, out, changes.to_parse, settings)
             live = compact(out, live_parts(changes, parsed), small=settings.batch_size // 2)
             snapshot = SnapshotWriter(out)
-            warehouse = combine(out, quote(snapshot), quote(live_table(live)))
-            analytics = analyse(quote(warehouse), settings)
-            figures = file_figures(warehouse["sources"])
-            publish_snapshot(out, snapshot, analytics, {"raw_dir": str(raw.resolve()), "files": figures})
+            figures = combine(out, quote(snapshot), quote(live_table(live)))
+            analyse(out, quote(snapshot), settings)
+            publish_snapshot(out, snapshot, {"raw_dir": str(raw.resolve()), "files": figures})
             record(out, quote(found), quote(changes), quote(parsed), quote(live), key, snapshot.id, settings,
                    discovered_ns)
-            rows = {name: len(frame) for name, frame in {**warehouse, **analytics}.items()}
-            summary = run_summary(figures, changes.counts(), notices, rows, str(out), snapshot.id, True,
+            summary = run_summary(figures, changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
                                   time.perf_counter() - started)
-            publish_headlines(snapshot.id, {**warehouse, **analytics})
+            publish_headlines(out, snapshot.id)
     create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
     return summary
 
@@ -256,30 +258,26 @@ def parse_batches(raw: Path, out: Path, paths: list[str], settings: Settings) ->
 
 @flow(name="build-analytics")
 def build_analytics(
-    out_dir: str = "data/out", prior_weight: float = DEFAULTS.prior_weight, min_scored: int = DEFAULTS.min_scored
+    out_dir: str = "data/out", prior_weight: float = DEFAULTS.prior_weight, min_scored: int = DEFAULTS.min_scored,
+    memory_mb: int = DEFAULTS.memory_mb,
 ) -> dict:
     """Recompute the analytics tables from the published warehouse and publish them with it."""
     out = Path(out_dir)
-    settings = Settings(prior_weight=prior_weight, min_scored=min_scored)
+    settings = Settings(prior_weight=prior_weight, min_scored=min_scored, memory_mb=memory_mb)
     if current_snapshot(out) is None:
         raise InputError(f"{out} has no published warehouse: run `newsfm build` first")
     with output_lock(out):
-        warehouse = load_warehouse(out)
-        analytics = analyse(quote(warehouse), settings)
         snapshot = SnapshotWriter(out)
         snapshot.carry("warehouse")
+        analyse(out, quote(snapshot), settings)
         info = {key: value for key, value in read_manifest(out).items() if key in ("raw_dir", "files")}
-        publish_snapshot(out, snapshot, analytics, info)
-    publish_headlines(snapshot.id, {**warehouse, **analytics})
-    return {"snapshot": snapshot.id, "rows": {name: len(frame) for name, frame in analytics.items()}}
+        publish_snapshot(out, snapshot, info)
+    publish_headlines(out, snapshot.id)
+    return {"snapshot": snapshot.id, "rows": {name: snapshot.rows[name] for name, spec in TABLES.items()
+                                              if spec.layer == "analytics"}}
 
 
-def publish_headlines(snapshot: str, tables: dict[str, pd.DataFrame]) -> None:
+def publish_headlines(out: Path, snapshot: str) -> None:
+    tables = {name: read_table(out, name, columns) for name, columns in HEADLINE_COLUMNS.items()}
     markdown = headlines_markdown(snapshot, tables)
     create_markdown_artifact(markdown, key="newsfm-headlines", description="newsfm headline figures")
-
-
-@task(cache_policy=NO_CACHE, persist_result=False)
-def load_warehouse(out: Path) -> dict[str, pd.DataFrame]:
-    """The published warehouse columns that analytics read."""
-    return {name: read_table(out, name, INPUT_COLUMNS.get(name)) for name, spec in TABLES.items() if spec.layer == "warehouse"}

@@ -201,9 +201,9 @@ class SnapshotWriter:
         self.rows[name] = writer.rows
         checkpoint(f"{layer} table {name} written")
 
-    def read(self, layer: str, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """Some columns of a table written into this snapshot, as a typed frame."""
-        return to_frame(pq.read_table(table_folder(self.staging, layer, name), columns=columns))
+    def read(self, layer: str, name: str, columns: list[str] | None = None) -> pa.Table:
+        """A table written into this snapshot, or some of its columns."""
+        return pq.read_table(table_folder(self.staging, layer, name), columns=columns)
 
     def write_frame(self, layer: str, name: str, frame: pd.DataFrame) -> None:
         self.rows[name] = write_table(table_folder(self.staging, layer, name), name, frame)

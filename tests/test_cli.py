@@ -22,7 +22,7 @@ from pipelines.store import current_snapshot, read_manifest, read_table
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
-BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--dask-address", "--prior-weight", "--min-scored", "--fail-on-reject", "--full-refresh", "--lock-timeout", "--progress", "--no-progress", "--verbose", "-v"]
+BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--memory-mb", "--dask-address", "--prior-weight", "--min-scored", "--fail-on-reject", "--full-refresh", "--lock-timeout", "--progress", "--no-progress", "--verbose", "-v"]
 
 
 @pytest.fixture

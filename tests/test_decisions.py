@@ -8,7 +8,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-import pandas as pd
 import pyarrow as pa
 import yaml
 

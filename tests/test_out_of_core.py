@@ -19,7 +19,7 @@ from synthetic import corpus as g
 from transforms.extract import extract
 from transforms.normalize import normalize_batch
 from transforms.pipeline import warehouse_frames
-from transforms.schema import TABLES
+from transforms.schema import TABLES, to_frame
 
 WAREHOUSE = [name for name, spec in TABLES.items() if spec.layer == "warehouse"]
 
@@ -36,7 +36,7 @@ def combined_out_of_core(out: Path, files: list, batch: int, stale: int = 0) -> 
     snapshot = SnapshotWriter(out)
     combine_out_of_core(out, pa.table({"source_path": list(live), "part_id": list(live.values())}), snapshot)
     assert not (out / "state" / "spill").exists()
-    return {name: snapshot.read("warehouse", name) for name in WAREHOUSE}
+    return {name: to_frame(snapshot.read("warehouse", name)) for name in WAREHOUSE}
 
 
 def assert_equal_to_the_reference(tables: dict[str, pd.DataFrame], files: list) -> None:

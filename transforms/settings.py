@@ -17,6 +17,7 @@ class Settings:
     prior_weight: float = 10.0  # k of provider_quality.quality_shrunk
     min_scored: int = 3  # scores a provider needs to get a quality_rank
     workers: int | None = None  # processes that parse batches; None: one per core
+    memory_mb: int = 160  # DuckDB's memory limit for analytics (it spills beyond it); its RSS is ~100 MB more
     lock_timeout: float = 600.0  # seconds to wait for another run writing the output folder
 
     @property

@@ -26,10 +26,12 @@ BATCH_ROWS = 65_536
 
 def connect(spill: Path, memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that uses at most about `memory_mb` MB and spills into `spill`."""
-    return duckdb.connect(config={
+    con = duckdb.connect(config={
         "memory_limit": f"{memory_mb}MB", "temp_directory": str(fresh_folder(spill)), "threads": threads,
-        "preserve_insertion_order": False, "TimeZone": "UTC",
+        "preserve_insertion_order": False,
     })
+    con.execute("SET TimeZone='UTC'")  # not in the config: the time zone extension loads after connecting
+    return con
 
 
 def with_warehouse(con: duckdb.DuckDBPyConnection, snapshot: Path) -> duckdb.DuckDBPyConnection:

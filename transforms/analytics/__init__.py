@@ -8,27 +8,21 @@
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow as pa
 
 from transforms.analytics.providers import provider_tables
 from transforms.analytics.stories import story_tables
 from transforms.analytics.topics import topic_tables
-from transforms.schema import to_frame
+
 from transforms.settings import DEFAULTS
 
-# The warehouse columns analytics (and the build summary) read; other tables are read whole.
-# Builds hand over only these, so the corpus' text is never held for analytics.
+# The warehouse columns analytics read; other tables are read whole. A notebook (or
+# bench/sql_analytics.py) that runs these pandas analytics on a large warehouse reads only these.
 INPUT_COLUMNS = {
     "sources": ["source_path", "kind", "status", "reason"],
     "articles": ["article_id", "published_at", "provider_domain", "quality"],
     "related": ["article_id", "position", "related_article_id", "published_at", "provider_domain", "quality"],
     "images": ["owner_type", "owner_id"],
 }
-
-
-def input_frame(name: str, table: pa.Table) -> pd.DataFrame:
-    """The columns of warehouse table `name` that analytics read, as a typed frame."""
-    return to_frame(table.select(INPUT_COLUMNS.get(name, table.column_names)))
 
 
 def analytics_tables(

@@ -8,6 +8,9 @@ from __future__ import annotations
 import pandas as pd
 
 Tables = dict[str, pd.DataFrame]
+# The tables `headline` reads, and the columns it reads of the long ones (None: all).
+HEADLINE_COLUMNS = {"sources": ["status"], "articles": ["article_id"], "providers": None, "topics": None,
+                    "provider_quality": None, "topic_coverage": None, "stories": ["n_providers"]}
 
 
 def provider_names(tables: Tables) -> dict[str, str]:
