@@ -72,6 +72,7 @@ def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> 
         for images in images_in_order(won["images"], provider_images):
             writer.write(finish("images", with_absolute_urls(images, sites)))
     fresh_folder(scratch).rmdir()
+    pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory: the next step needs it
 
 
 class Found:
