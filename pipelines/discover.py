@@ -52,7 +52,7 @@ FOUND_SCHEMA = pa.schema([
     pa.field("size_bytes", pa.int64()),
     pa.field("mtime_ns", pa.int64()),
 ])
-CHUNK_ROWS = 65_536  # entries listed are kept as Python objects this many at a time, then as Arrow
+CHUNK_ROWS = 16_384  # entries listed are Python objects this many at a time (about 3 MB), then Arrow arrays
 
 
 def walk(root: Path) -> pa.Table:
@@ -167,9 +167,16 @@ class Listing:
             self.undecodable = []
             columns = [pa.chunked_array([*column.chunks, pa.array(values, column.type)])
                        for column, values in zip(columns, zip(*shown))]
-        order = pc.sort_indices(columns[0])  # UTF-8 byte order is code point order
-        for i, column in enumerate(columns):  # one column at a time: the unsorted one goes at once
-            columns[i] = column.take(order)
+        # Sorting takes a copy of each column: one at a time, each made one array first (a take
+        # from chunks would combine them into a third copy), the unsorted one dropped at once
+        order = None
+        for i in range(len(columns)):
+            column, columns[i] = columns[i].combine_chunks(), None
+            if order is None:
+                order = pc.sort_indices(column)  # UTF-8 byte order is code point order, as Python sorts
+            columns[i] = pa.chunked_array([column.take(order)])
+            del column
+        pa.default_memory_pool().release_unused()  # the unsorted copies: back to the system now
         return pa.Table.from_arrays(columns, schema=FOUND_SCHEMA)
 
 

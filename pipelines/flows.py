@@ -224,25 +224,27 @@ def build_warehouse(
 def live_parts(out: Path, changes: Changes, part_ids: list[str]) -> pa.Table:
     """source_path → part id of every file, as a table of those two columns sorted by
     source_path: the unchanged files' recorded parts, and the parts of this run's batches."""
-    column = changes.recorded("part_id")
-    parsed = [pa.repeat(pa.scalar(part_id, pa.string()), len(sources))
-              for part_id, sources in this_runs_sources(out, changes, part_ids, [])]
-    column = merged(column, changes, parsed)
+    parsed = (pa.repeat(pa.scalar(part_id, pa.string()), sources.num_rows)
+              for part_id, sources in this_runs_sources(out, changes, part_ids, []))
+    column = changes.recorded("part_id", parsed)
     return pa.Table.from_arrays([changes.found.column("source_path"), column], names=["source_path", "part_id"])
 
 
-def new_entries(out: Path, changes: Changes, part_ids: list[str], live: pa.Table) -> pa.Table:
-    """The state record's rows for every live file: its stat now, the hash its part recorded
-    (the record's own for an unchanged file), and its part in `live` (after compaction)."""
-    paths = changes.found.column("source_path")
-    if not live.column("source_path").equals(paths):
+def new_entries(out: Path, changes: Changes, part_ids: list[str], live: pa.Table) -> Iterator[pa.RecordBatch]:
+    """The state record's rows for every live file, a batch at a time: its stat now, the hash its
+    part recorded (the record's own for an unchanged file), and its part in `live` (after compaction)."""
+    if not live.column("source_path").equals(changes.found.column("source_path")):
         raise RuntimeError("the live files are not the files found")
-    hashes = [sources.column("content_sha256").combine_chunks()
-              for _part_id, sources in this_runs_sources(out, changes, part_ids, ["content_sha256"])]
-    return pa.Table.from_arrays(
-        [*changes.found.columns, merged(changes.recorded("content_sha256"), changes, hashes), live.column("part_id")],
-        names=["source_path", "size_bytes", "mtime_ns", "content_sha256", "part_id"],
-    )
+    hashes = (chunk for _part_id, sources in this_runs_sources(out, changes, part_ids, ["content_sha256"])
+              for chunk in sources.column("content_sha256").chunks)
+    start = 0
+    for piece in changes.pieces("content_sha256", hashes):
+        files = changes.found.slice(start, len(piece))
+        yield pa.RecordBatch.from_arrays(
+            [*(column.combine_chunks() for column in files.columns), piece,
+             live.column("part_id").slice(start, len(piece)).combine_chunks()],
+            names=["source_path", "size_bytes", "mtime_ns", "content_sha256", "part_id"])
+        start += len(piece)
 
 
 def this_runs_sources(out: Path, changes: Changes, part_ids: list[str], columns: list[str]
@@ -258,19 +260,9 @@ def this_runs_sources(out: Path, changes: Changes, part_ids: list[str], columns:
             if not sources.column("source_path").equals(to_parse.slice(start, sources.num_rows)):
                 raise RuntimeError(f"part {part_id} does not hold the files of its batch")
         start += sources.num_rows
-        yield part_id, sources
+        yield part_id, sources.select(columns)
     if start != len(to_parse):
         raise RuntimeError(f"the parts of this run hold {start} files, not the {len(to_parse)} parsed")
-
-
-def merged(recorded: pa.ChunkedArray, changes: Changes, parsed: list[pa.Array]) -> pa.ChunkedArray:
-    """A column for every file found: `recorded` for the unchanged files, `parsed` (in order)
-    for the files parsed in this run."""
-    if not parsed:
-        return recorded
-    if sum(map(len, parsed)) == len(recorded):  # every file was parsed
-        return pa.chunked_array(parsed, recorded.type)
-    return pc.replace_with_mask(recorded, changes.parsing.combine_chunks(), pa.concat_arrays(parsed))
 
 
 def parse_batches(raw: Path, out: Path, paths: pa.ChunkedArray, settings: Settings) -> list[str]:

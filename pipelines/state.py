@@ -23,7 +23,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -166,26 +166,37 @@ class Changes:
         return {"new": counted.get(NEW, 0), "changed": counted.get(CHANGED, 0),
                 "unchanged": counted.get(UNCHANGED, 0), "deleted": len(self.deleted)}
 
-    def recorded(self, column: str) -> pa.ChunkedArray:
-        """The record's `column` for every unchanged file found, null for the others; aligned
-        with `found`. Read from the record a batch at a time."""
+    def recorded(self, column: str, parsed: Iterable[pa.Array] | None = None) -> pa.ChunkedArray:
+        """A value per file found: the record's `column` for the unchanged files and, for the
+        new and changed ones, the values of `parsed` (one per file parsed, in order), else null."""
+        return pa.chunked_array(list(self.pieces(column, parsed)), STATE_SCHEMA.field(column).type)
+
+    def pieces(self, column: str, parsed: Iterable[pa.Array] | None = None) -> Iterator[pa.Array]:
+        """`recorded(column, parsed)` in consecutive pieces of at most STATE_BATCH_ROWS files,
+        made one at a time: the record is read again (`column` only) a batch at a time, and
+        `parsed` is drawn from as the files parsed come."""
         kind = STATE_SCHEMA.field(column).type
-        if self.state is None:
-            return pa.chunked_array([pa.nulls(len(self.found), kind)], kind)
-        chunks, start, offset, read = [], 0, 0, 0
+        values = Values(parsed, kind)
         unchanged = pc.equal(self.status, UNCHANGED)
-        for batch in self.state.batches([column]):
-            if read == len(self.segments):
+        ends = iter(self.segments)
+        start = offset = 0
+        for batch in self.state.batches([column]) if self.state else ():
+            end = next(ends, None)
+            if end is None:
                 raise RuntimeError(f"the state record {self.state.rows} changed during the build")
-            end, read = self.segments[read], read + 1
-            at = pc.subtract(self.recorded_at.slice(start, end - start), offset)
-            at = pc.if_else(unchanged.slice(start, end - start), at, pa.scalar(None, pa.int64()))
-            chunks += pc.take(batch.column(column), at).chunks
+            for piece in range(start, end, STATE_BATCH_ROWS):
+                rows = min(STATE_BATCH_ROWS, end - piece)
+                keep = unchanged.slice(piece, rows).combine_chunks()
+                at = pc.if_else(keep, pc.subtract(self.recorded_at.slice(piece, rows), offset), pa.scalar(None, pa.int64()))
+                recorded = pc.take(batch.column(column), at).combine_chunks()
+                new = rows - (pc.sum(keep).as_py() or 0)
+                yield pc.replace_with_mask(recorded, pc.invert(keep), values.take(new)) if new else recorded
             start, offset = end, offset + batch.num_rows
-        if read != len(self.segments):
+        if next(ends, None) is not None:
             raise RuntimeError(f"the state record {self.state.rows} changed during the build")
-        chunks.append(pa.nulls(len(self.found) - start, kind))
-        return pa.chunked_array([chunk for chunk in chunks if len(chunk)], kind)
+        for piece in range(start, len(self.found), STATE_BATCH_ROWS):  # after the record's last path: all new
+            yield values.take(min(STATE_BATCH_ROWS, len(self.found) - piece))
+        values.close()
 
     @property
     def unchanged(self) -> pa.Table:
@@ -193,6 +204,34 @@ class Changes:
         columns = [*self.found.columns, self.recorded("content_sha256"), self.recorded("part_id")]
         table = pa.Table.from_arrays(columns, schema=STATE_SCHEMA)
         return table if self.counts()["unchanged"] == len(table) else table.filter(pc.equal(self.status, UNCHANGED))
+
+
+class Values:
+    """Values drawn from arrays that come one after another, so many at a time (nulls when there
+    are no arrays)."""
+
+    def __init__(self, arrays: Iterable[pa.Array] | pa.ChunkedArray | None, kind: pa.DataType) -> None:
+        if isinstance(arrays, (pa.Array, pa.ChunkedArray)):
+            arrays = arrays.chunks if isinstance(arrays, pa.ChunkedArray) else [arrays]
+        self.arrays, self.kind = (iter(arrays) if arrays is not None else None), kind
+        self.pending: list[pa.Array] = []
+
+    def take(self, count: int) -> pa.Array:
+        if self.arrays is None or not count:
+            return pa.nulls(count, self.kind)
+        while sum(map(len, self.pending)) < count:
+            array = next(self.arrays, None)
+            if array is None:
+                raise RuntimeError(f"{count} more values were wanted than given")
+            self.pending.append(array.cast(self.kind) if array.type != self.kind else array)
+        values = pa.concat_arrays(self.pending) if len(self.pending) != 1 else self.pending[0]
+        self.pending = [values.slice(count)] if len(values) > count else []
+        return values.slice(0, count) if len(values) > count else values
+
+    def close(self) -> None:
+        """Check that every value was taken."""
+        if self.arrays is not None and (self.pending or next(self.arrays, None) is not None):
+            raise RuntimeError("more values were given than wanted")
 
 
 def settings_key(raw_dir: Path, settings: Settings) -> str:
@@ -251,22 +290,22 @@ def existing_parts(out_dir: Path) -> list[str]:
 
 
 def write_state(
-    out_dir: Path, files: pa.Table, settings: str, snapshot: str, analytics: dict, racy_after_ns: int
+    out_dir: Path, files: pa.Table | Iterable[pa.RecordBatch], settings: str, snapshot: str, analytics: dict,
+    racy_after_ns: int,
 ) -> None:
     """Replace the state record with the rows of `files` (the columns of STATE_SCHEMA, one row per
     path) in one rename (durably: see pipelines.durable).
+
+    `files` is a table, or record batches sorted by path, written as they come (so that a build
+    never holds the new record whole).
 
     A file modified after `racy_after_ns` (moments before discovery) may be written again within
     the same clock tick, keeping its size and time ("racy", as git calls it): its time is not
     recorded, so the next run compares its hash instead.
     """
-    if not strictly_increasing(files.column("source_path")):
-        files = files.sort_by("source_path")
-        if not strictly_increasing(files.column("source_path")):
-            raise ValueError("the state record can hold only one row per source_path")
-    mtime = files.column("mtime_ns")
-    trusted = pc.if_else(pc.less(mtime, racy_after_ns), mtime, pa.scalar(None, pa.int64()))
-    columns = [trusted if name == "mtime_ns" else files.column(name) for name in STATE_SCHEMA.names]
+    if isinstance(files, pa.Table):
+        table = files if strictly_increasing(files.column("source_path")) else files.sort_by("source_path")
+        files = (table.slice(start, STATE_BATCH_ROWS) for start in range(0, table.num_rows, STATE_BATCH_ROWS))
     metadata = {"version": STATE_VERSION, "settings": settings, "snapshot": snapshot,
                 "analytics": json.dumps(analytics, sort_keys=True)}
     schema = STATE_SCHEMA.with_metadata(metadata)
@@ -274,9 +313,24 @@ def write_state(
     path.parent.mkdir(parents=True, exist_ok=True)
     with durable_file(path, written="state record written", placed="state record replaced") as handle, \
             ipc.new_file(handle, schema) as writer:
-        for start in range(0, files.num_rows, STATE_BATCH_ROWS):  # batches of even size, however the columns are chunked
-            writer.write_batch(pa.RecordBatch.from_arrays(
-                [column.slice(start, STATE_BATCH_ROWS).combine_chunks() for column in columns], schema=schema))
+        last = None
+        for rows in files:
+            for start in range(0, rows.num_rows, STATE_BATCH_ROWS):  # batches of even size, however the columns are chunked
+                batch = record_batch(rows.slice(start, STATE_BATCH_ROWS), schema, racy_after_ns)
+                paths = batch.column("source_path")
+                if not strictly_increasing(paths) or (last is not None and paths[0].as_py() <= last):
+                    raise ValueError("the state record's rows must be sorted by source_path, one per path")
+                last = paths[-1].as_py()
+                writer.write_batch(batch)
+
+
+def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_ns: int) -> pa.RecordBatch:
+    """`rows` as a record batch of the record, without the times it must not trust."""
+    columns = [rows.column(name) for name in STATE_SCHEMA.names]
+    columns = [column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column for column in columns]
+    mtime = columns[2]
+    columns[2] = pc.if_else(pc.less(mtime, racy_after_ns), mtime, pa.scalar(None, pa.int64()))
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def classify(found: pa.Table, state: State | None, content_hash: Callable[[str], str | None]) -> Changes:

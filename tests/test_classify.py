@@ -9,6 +9,7 @@ deleted), and the record cut into batches anywhere (classify reads it a batch at
 from __future__ import annotations
 
 import os
+from unittest.mock import patch
 
 import pyarrow as pa
 import pytest
@@ -81,7 +82,7 @@ def inputs(draw):
     known = {path: entry for path, (_seen, entry, _hash) in files.items() if entry is not None}
     hashes = {path: digest for path, (_seen, _entry, digest) in files.items()}
     cuts = sorted(draw(st.lists(st.integers(0, len(known)), max_size=4)))
-    return found, known, hashes, cuts
+    return found, known, hashes, cuts, draw(st.integers(1, 8))
 
 
 def found_table(found) -> pa.Table:
@@ -107,25 +108,29 @@ def hashing(hashes: dict[str, str | None], calls: list[str]):
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(inputs())
 def test_classify_decides_what_the_dict_based_rules_decided(case):
-    found, known, hashes, cuts = case
+    found, known, hashes, cuts, piece_rows = case
     expected_calls, calls = [], []
     expected = reference(found, known, hashing(hashes, expected_calls))
     changes = classify(found_table(found), State(batched(record_table(known), cuts)), hashing(hashes, calls))
-    assert decided(changes) == expected
+    with patch.object(state_module, "STATE_BATCH_ROWS", piece_rows):  # columns are made this many files at a time
+        assert all(len(piece) <= piece_rows for piece in changes.pieces("part_id"))
+        unchanged = changes.unchanged
+    assert {**decided(changes), "unchanged": entries(unchanged)} == expected
     assert calls == expected_calls  # the same files hashed, once each, in path order
     assert changes.to_parse.to_pylist() == sorted(expected["new"] + expected["changed"])
     assert changes.counts() == {name: len(expected[name]) for name in ("new", "changed", "unchanged", "deleted")}
     assert changes.any == bool(expected["new"] or expected["changed"] or expected["deleted"])
-    unchanged = {path for path, _size, _mtime in found if path in expected["unchanged"]}
-    assert [part for path, part in zip(changes.found.column("source_path").to_pylist(),
-                                       changes.recorded("part_id").to_pylist()) if part is not None] == \
-        [expected["unchanged"][path].part_id for path in sorted(unchanged)]
+    # a column for the files found: the record's for the unchanged ones, the parts' for the others
+    parsed = pa.chunked_array([[f"parsed {path}" for path in changes.to_parse.to_pylist()]], pa.string())
+    recorded = {path: entry.part_id for path, entry in expected["unchanged"].items()}
+    assert changes.recorded("part_id", parsed).to_pylist() == [recorded.get(path, f"parsed {path}") for path, *_ in found]
+    assert changes.recorded("part_id").to_pylist() == [recorded.get(path) for path, *_ in found]
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(inputs())
 def test_without_a_record_every_file_is_new_and_none_is_hashed(case):
-    found, _known, _hashes, _cuts = case
+    found, *_ = case
     changes = classify(found_table(found), None, lambda path: pytest.fail("no hashing without a record"))
     assert decided(changes) == reference(found, {}, None)
 
@@ -157,3 +162,14 @@ def test_a_record_not_sorted_by_path_is_not_trusted(tmp_path):
         writer.write_table(unsorted)
     state, notice = read_state(tmp_path, "key")
     assert state is None and notice.endswith("is unreadable (its rows are not sorted by source_path): full build")
+
+
+def test_the_record_is_written_from_batches_sorted_by_path_and_only_so(tmp_path):
+    rows = record_table({f"{name}.md": Entry(1, 10, "h", "p1") for name in "abcd"})
+    write_state(tmp_path, iter(rows.to_batches(max_chunksize=3)), "key", "snap", {}, racy_after_ns=10)
+    (tmp_path / "state" / "parts" / "p1").mkdir(parents=True)
+    state, _ = read_state(tmp_path, "key")
+    assert entries(state.files) == {f"{name}.md": Entry(1, None, "h", "p1") for name in "abcd"}  # 10 is racy
+    with pytest.raises(ValueError, match="sorted by source_path"):
+        write_state(tmp_path, iter(rows.to_batches(max_chunksize=2)[::-1]), "key", "snap", {}, racy_after_ns=10)
+    assert entries(read_state(tmp_path, "key")[0].files) == entries(state.files)  # the record before stands
