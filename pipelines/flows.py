@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed
 from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
@@ -269,10 +270,10 @@ def parse_batches(raw: Path, out: Path, paths: pa.ChunkedArray, settings: Settin
     """Parse `paths` in batch task runs (in `workers` processes); returns the part id of each batch,
     in order (batch k holds `paths[k * batch_size:(k + 1) * batch_size]`).
 
-    Batches are submitted as others finish, at most two per worker at a time, and each one's
-    paths become Python strings only when it is submitted.
+    Batches are submitted as others finish, two per process that parses them at most (see
+    `batches_at_once`), and each one's paths become Python strings only when it is submitted.
     """
-    size, total = settings.batch_size, len(paths)
+    size, total, at_once = settings.batch_size, len(paths), batches_at_once(settings)
     starts = range(0, total, size)
     part_ids: list[str] = [""] * len(starts)
     done = 0
@@ -284,7 +285,7 @@ def parse_batches(raw: Path, out: Path, paths: pa.ChunkedArray, settings: Settin
             for index, start in waiting:
                 chunk = paths.slice(start, size).to_pylist()
                 running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
-                if len(running) >= 2 * settings.worker_count:
+                if len(running) >= at_once:
                     break
             if not running:
                 return part_ids
@@ -293,6 +294,20 @@ def parse_batches(raw: Path, out: Path, paths: pa.ChunkedArray, settings: Settin
             part_ids[index] = future.result()
             done += files
             report(done, total)
+
+
+def batches_at_once(settings: Settings) -> int:
+    """Batch task runs in flight at a time: two per process that parses them (`workers`), or per
+    worker thread of the Dask cluster when the flow runs its tasks there (`on_dask`)."""
+    parsers = settings.worker_count
+    context = FlowRunContext.get()
+    runner = context.task_runner if context else None
+    if type(runner).__name__ == "DaskTaskRunner":
+        try:
+            parsers = max(parsers, sum(runner.client.nthreads().values()))
+        except Exception:  # the cluster's size is only a hint
+            pass
+    return 2 * parsers
 
 
 @flow(name="build-analytics")
