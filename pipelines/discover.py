@@ -168,15 +168,17 @@ class Listing:
             columns = [pa.chunked_array([*column.chunks, pa.array(values, column.type)])
                        for column, values in zip(columns, zip(*shown))]
         # Sorting takes a copy of each column: one at a time, each made one array first (a take
-        # from chunks would combine them into a third copy), the unsorted one dropped at once
-        order = None
+        # from chunks would combine them into a third copy), the unsorted one dropped at once and
+        # its memory handed back to the system before the next copy (memory pools keep it else)
+        pool, order = pa.default_memory_pool(), None
         for i in range(len(columns)):
             column, columns[i] = columns[i].combine_chunks(), None
+            pool.release_unused()
             if order is None:
                 order = pc.sort_indices(column)  # UTF-8 byte order is code point order, as Python sorts
             columns[i] = pa.chunked_array([column.take(order)])
             del column
-        pa.default_memory_pool().release_unused()  # the unsorted copies: back to the system now
+            pool.release_unused()
         return pa.Table.from_arrays(columns, schema=FOUND_SCHEMA)
 
 

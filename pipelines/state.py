@@ -322,6 +322,7 @@ def write_state(
                     raise ValueError("the state record's rows must be sorted by source_path, one per path")
                 last = paths[-1].as_py()
                 writer.write_batch(batch)
+    pa.default_memory_pool().release_unused()  # the batches written: back to the system (pools keep memory)
 
 
 def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_ns: int) -> pa.RecordBatch:
@@ -365,6 +366,7 @@ def classify(found: pa.Table, state: State | None, content_hash: Callable[[str],
         segments.append(start)
     status.append(pa.repeat(pa.scalar(NEW, pa.int8()), rows - start))  # after the record's last path
     recorded_at.append(pa.nulls(rows - start, pa.int64()))
+    pa.default_memory_pool().release_unused()  # the record's batches: back to the system (pools keep memory)
     return Changes(found, pa.chunked_array(status, pa.int8()), pa.chunked_array(recorded_at, pa.int64()),
                    pa.chunked_array(deleted, pa.string()), touched, state, segments)
 
