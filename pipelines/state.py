@@ -197,6 +197,7 @@ class Changes:
         for piece in range(start, len(self.found), STATE_BATCH_ROWS):  # after the record's last path: all new
             yield values.take(min(STATE_BATCH_ROWS, len(self.found) - piece))
         values.close()
+        pa.default_memory_pool().release_unused()  # the record's batches: back to the system (pools keep memory)
 
     @property
     def unchanged(self) -> pa.Table:
