@@ -14,8 +14,8 @@ classify (hashing the files whose size or time moved), parsing the new and chang
 process, 2,000 a part), the live parts and compaction, the state record (`record` without Prefect),
 then the same walk, read_state and classify again with nothing changed and `keep_published`.
 For each step: seconds, RSS at its end and the highest RSS sampled during it (psutil, every 5 ms),
-and what Arrow's memory pool holds at its end and at most during it; with --tracemalloc, the peak of Python's own allocations
-instead (tracemalloc slows Python down, so its seconds are not comparable).
+and what Arrow's memory pool holds at its end and at most during it; with --tracemalloc, the peak
+of Python's own allocations instead (tracemalloc slows Python down, so its seconds are not comparable).
 
 Works with the code before issue 12 (walk → list of tuples) and after (walk → Arrow table): run it
 from a checkout of each, on the same WORK (prepare once).
@@ -44,7 +44,7 @@ from pipelines.discover import content_hash, walk
 from pipelines.layout import Layout
 from pipelines.parallel import parse_files
 from pipelines.parts import compact
-from pipelines.state import STATE_SCHEMA, classify, nothing_to_do, read_state, settings_key
+from pipelines.state import STATE_SCHEMA, classify, read_state, settings_key
 from transforms.settings import DEFAULTS
 
 GROUP = 100
@@ -163,7 +163,8 @@ def measure(corpus: Path, work: Path, traced: bool) -> dict:
     if old:
         parsed = list(zip(part_ids, chunks))
         live = step("live", lambda: compact(out, flows.live_parts(changes, parsed), small=BATCH // 2))
-        step("record", lambda: flows.record.fn(out, found, changes, parsed, live, key, "bench", settings, discovered_ns))
+        step("record", lambda: flows.record.fn(out, found, changes, parsed, live, key, "bench", settings,
+                                               discovered_ns))
         del found, parsed
     else:
         live = step("live", lambda: compact(out, flows.live_parts(out, changes, part_ids), small=BATCH // 2))
@@ -177,7 +178,8 @@ def measure(corpus: Path, work: Path, traced: bool) -> dict:
     step("keep_published", lambda: flows.keep_published.fn(out, again, key, settings, time.time_ns()))
     sampler.stop = True
     return {"code": "before" if old else "after", "files": sum(counts.values()) - counts["deleted"], "counts": counts,
-            "baseline_rss_mb": round(baseline), "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3),
+            "baseline_rss_mb": round(baseline),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3),
             "arrow_peak_mb": round(pool.max_memory() / 1e6), "steps": steps}
 
 

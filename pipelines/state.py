@@ -187,7 +187,8 @@ class Changes:
             for piece in range(start, end, STATE_BATCH_ROWS):
                 rows = min(STATE_BATCH_ROWS, end - piece)
                 keep = unchanged.slice(piece, rows).combine_chunks()
-                at = pc.if_else(keep, pc.subtract(self.recorded_at.slice(piece, rows), offset), pa.scalar(None, pa.int64()))
+                at = pc.subtract(self.recorded_at.slice(piece, rows), offset)
+                at = pc.if_else(keep, at, pa.scalar(None, pa.int64()))
                 recorded = pc.take(batch.column(column), at).combine_chunks()
                 new = rows - (pc.sum(keep).as_py() or 0)
                 yield pc.replace_with_mask(recorded, pc.invert(keep), values.take(new)) if new else recorded
@@ -316,7 +317,7 @@ def write_state(
             ipc.new_file(handle, schema) as writer:
         last = None
         for rows in files:
-            for start in range(0, rows.num_rows, STATE_BATCH_ROWS):  # batches of even size, however the columns are chunked
+            for start in range(0, rows.num_rows, STATE_BATCH_ROWS):  # even batches, however the columns are chunked
                 batch = record_batch(rows.slice(start, STATE_BATCH_ROWS), schema, racy_after_ns)
                 paths = batch.column("source_path")
                 if not strictly_increasing(paths) or (last is not None and paths[0].as_py() <= last):

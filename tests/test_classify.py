@@ -65,7 +65,8 @@ CATEGORIES = {
     "unstatable-unreadable.md": ((None, None), Entry(None, None, None, "p2"), None),
 }
 
-NAMES = ["a.md", "b.md", "a b.md", "a-b.md", "a/b.md", "a.b/c.md", "é.md", "e\u0301.md", "日本.md", "𝒜.md", "Z.md"]
+NAMES = ["a.md", "b.md", "a b.md", "a-b.md", "a/b.md", "a.b/c.md", "é.md", "e\u0301.md", "日本.md", "𝒜.md",
+         "Z.md"]
 STATS = st.one_of(st.none(), st.integers(0, 2))
 HASHES = st.sampled_from([None, "h1", "h2"])
 
@@ -123,7 +124,8 @@ def test_classify_decides_what_the_dict_based_rules_decided(case):
     # a column for the files found: the record's for the unchanged ones, the parts' for the others
     parsed = pa.chunked_array([[f"parsed {path}" for path in changes.to_parse.to_pylist()]], pa.string())
     recorded = {path: entry.part_id for path, entry in expected["unchanged"].items()}
-    assert changes.recorded("part_id", parsed).to_pylist() == [recorded.get(path, f"parsed {path}") for path, *_ in found]
+    assert changes.recorded("part_id", parsed).to_pylist() == [
+        recorded.get(path, f"parsed {path}") for path, *_ in found]
     assert changes.recorded("part_id").to_pylist() == [recorded.get(path) for path, *_ in found]
 
 

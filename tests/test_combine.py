@@ -29,7 +29,8 @@ def warehouse(batches):
 
 def test_parts_on_disk_combine_to_the_tables_combined_in_memory(tmp_path, batches, warehouse):
     part_ids = [write_part(tmp_path, batch.parts()) for batch in batches]
-    live = live_of({path: part_id for part_id, batch in zip(part_ids, batches) for path in batch["sources"]["source_path"]})
+    live = live_of({path: part_id for part_id, batch in zip(part_ids, batches)
+                    for path in batch["sources"]["source_path"]})
     (tmp_path / "state" / "parts" / ".tmp-interrupted").mkdir()  # a leftover is not a part
     streamed = {name: to_frame(table) for name, table in combine_parts(loader(tmp_path, live))}
     assert list(streamed) == ["sources", "articles", "related", "topics", "article_topics", "providers", "images"]

@@ -35,8 +35,8 @@ def changes_of(new=(), changed=(), unchanged=(), deleted=(), state=None) -> Chan
     found = pa.Table.from_pydict({"source_path": sorted(status), "size_bytes": [1] * len(status),
                                   "mtime_ns": [1] * len(status)}, schema=FOUND_SCHEMA)
     return Changes(found, pa.chunked_array([[status[path] for path in sorted(status)]], pa.int8()),
-                   pa.chunked_array([[None] * len(status)], pa.int64()), pa.chunked_array([sorted(deleted)], pa.string()),
-                   state=state)
+                   pa.chunked_array([[None] * len(status)], pa.int64()),
+                   pa.chunked_array([sorted(deleted)], pa.string()), state=state)
 
 
 def test_nothing_to_do_only_when_the_record_describes_the_published_snapshot_and_nothing_moved():
