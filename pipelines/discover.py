@@ -26,7 +26,9 @@ import re
 import stat
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.layout import ENTRIES, LOCK
 from transforms.extract import Extracted, extract, rejected, unreadable
@@ -45,8 +47,17 @@ OUTSIDE_LINK = "a symbolic link to a file outside the input folder; it is not fo
 LINK_LOOP = "a symbolic link loop; it is not followed"
 
 
-def walk(root: Path) -> list[tuple[str, int | None, int | None]]:
-    """(relative POSIX path, size, mtime_ns) of every file under `root`, sorted by path.
+FOUND_SCHEMA = pa.schema([
+    pa.field("source_path", pa.string(), nullable=False),
+    pa.field("size_bytes", pa.int64()),
+    pa.field("mtime_ns", pa.int64()),
+])
+CHUNK_ROWS = 16_384  # entries listed are Python objects this many at a time (about 3 MB), then Arrow arrays
+
+
+def walk(root: Path) -> pa.Table:
+    """(relative POSIX path, size, mtime_ns) of every file under `root`, sorted by path: an Arrow
+    table of FOUND_SCHEMA (`source_path`, `size_bytes`, `mtime_ns`).
 
     Hidden files and folders (`.git`, `.DS_Store`) are skipped, and so are newsfm's own entries
     in an output folder (one holding `.newsfm.lock`). Linked folders are not descended into,
@@ -58,32 +69,125 @@ def walk(root: Path) -> list[tuple[str, int | None, int | None]]:
     parsing rejects as `unreadable`: the files in it are not silently lost. When `root` itself
     cannot be listed, OSError: an unreadable input folder must not publish an empty warehouse.
     Names that are not UTF-8 are given as `printable_path` shows them.
+
+    However big the folder, entries are held as Python objects at most CHUNK_ROWS at a time.
     """
-    found = []
+    found = Listing()
     folders = [(os.fspath(root), "")]
     while folders:
         folder, prefix = folders.pop()
+        listed, subfolders = Listing(), []
+        own, output = [], False  # entries named like newsfm's own, kept unless the folder holds its lock
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        output = output or entry.name == LOCK
+                        continue
+                    if entry.name in ENTRIES:
+                        own.append(entry)
+                        continue
+                    add_entry(entry, prefix, listed, subfolders)
         except OSError as error:
             if not prefix:
                 raise OSError(error.errno, f"the input folder {folder} cannot be listed: {error.strerror}") from None
-            found.append((prefix[:-1], *stat_of(folder, follow_symlinks=False)))
+            found.add(prefix[:-1], *stat_of(folder, follow_symlinks=False))
             continue
-        output = any(entry.name == LOCK for entry in entries)  # a newsfm output folder
-        for entry in entries:
-            if entry.name.startswith(".") or (output and entry.name in ENTRIES):
-                continue
-            try:
-                is_folder = entry.is_dir()
-            except OSError:
-                is_folder = False
-            if is_folder:
-                if not entry.is_symlink():
-                    folders.append((entry.path, f"{prefix}{entry.name}/"))
-                continue
-            found.append((prefix + entry.name, *stat_of(entry.path, follow_symlinks=True)))
-    return sorted(printable(found))
+        for entry in own if not output else ():
+            add_entry(entry, prefix, listed, subfolders)
+        found.extend(listed)
+        folders.extend(subfolders)
+    return found.table()
+
+
+def add_entry(entry: os.DirEntry, prefix: str, listed: "Listing", subfolders: list[tuple[str, str]]) -> None:
+    try:
+        is_folder = entry.is_dir()
+    except OSError:
+        is_folder = False
+    if is_folder:
+        if not entry.is_symlink():
+            subfolders.append((entry.path, f"{prefix}{entry.name}/"))
+        return
+    listed.add(prefix + entry.name, *stat_of(entry.path, follow_symlinks=True))
+
+
+class Listing:
+    """Entries found, as column lists of up to CHUNK_ROWS entries, then as Arrow arrays.
+
+    Names that are not UTF-8 (surrogate-escaped by `os.scandir`) cannot be Arrow strings: they
+    are kept aside, few, and made printable once every other path is known (`table`).
+    """
+
+    def __init__(self) -> None:
+        self.paths, self.sizes, self.mtimes = [], [], []
+        self.chunks: list[tuple[pa.Array, pa.Array, pa.Array]] = []
+        self.undecodable: list[tuple[str, int | None, int | None]] = []
+
+    def add(self, path: str, size: int | None, mtime_ns: int | None) -> None:
+        """One entry; a full chunk's lists become Arrow arrays."""
+        self.paths.append(path)
+        self.sizes.append(size)
+        self.mtimes.append(mtime_ns)
+        if len(self.paths) >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.paths:
+            return
+        try:
+            paths = pa.array(self.paths, pa.string())
+            sizes, mtimes = pa.array(self.sizes, pa.int64()), pa.array(self.mtimes, pa.int64())
+        except UnicodeEncodeError:
+            entries = list(zip(self.paths, self.sizes, self.mtimes))
+            good = [entry for entry in entries if is_utf8(entry[0])]
+            self.undecodable += [entry for entry in entries if not is_utf8(entry[0])]
+            paths, sizes, mtimes = (pa.array(list(column), kind) for column, kind in zip(
+                zip(*good) if good else ((), (), ()), (pa.string(), pa.int64(), pa.int64())))
+        self.chunks.append((paths, sizes, mtimes))
+        self.paths, self.sizes, self.mtimes = [], [], []
+
+    def extend(self, other: "Listing") -> None:
+        self.chunks += other.chunks
+        self.undecodable += other.undecodable
+        self.paths += other.paths
+        self.sizes += other.sizes
+        self.mtimes += other.mtimes
+        if len(self.paths) >= CHUNK_ROWS:
+            self.flush()
+
+    def table(self) -> pa.Table:
+        """Every entry, names made printable, sorted by path (as Python sorts str: by code point)."""
+        self.flush()
+        columns = [pa.chunked_array([chunk[i] for chunk in self.chunks], kind)
+                   for i, kind in enumerate(FOUND_SCHEMA.types)]
+        self.chunks = []
+        if self.undecodable:
+            shown = printable(self.undecodable, others=columns[0])
+            self.undecodable = []
+            columns = [pa.chunked_array([*column.chunks, pa.array(values, column.type)])
+                       for column, values in zip(columns, zip(*shown))]
+        # Sorting takes a copy of each column: one at a time, each made one array first (a take
+        # from chunks would combine them into a third copy), the unsorted one dropped at once and
+        # its memory handed back to the system before the next copy (memory pools keep it else)
+        pool, order = pa.default_memory_pool(), None
+        for i in range(len(columns)):
+            column, columns[i] = columns[i].combine_chunks(), None
+            pool.release_unused()
+            if order is None:
+                order = pc.sort_indices(column)  # UTF-8 byte order is code point order, as Python sorts
+            columns[i] = pa.chunked_array([column.take(order)])
+            del column
+            pool.release_unused()
+        return pa.Table.from_arrays(columns, schema=FOUND_SCHEMA)
+
+
+def is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def stat_of(path: str, follow_symlinks: bool) -> tuple[int | None, int | None]:
@@ -97,20 +201,18 @@ def stat_of(path: str, follow_symlinks: bool) -> tuple[int | None, int | None]:
     return None, None
 
 
-def printable(found: list[tuple[str, int | None, int | None]]) -> list[tuple[str, int | None, int | None]]:
-    """The entries with names that are not UTF-8 (surrogate-escaped by `os.scandir`) made printable."""
-    taken = set()
-    for path, _size, _mtime_ns in found:
-        try:
-            path.encode("utf-8")
-            taken.add(path)
-        except UnicodeEncodeError:
-            pass
+def printable(found: list[tuple[str, int | None, int | None]], others: pa.ChunkedArray | None = None
+              ) -> list[tuple[str, int | None, int | None]]:
+    """The entries with names that are not UTF-8 (surrogate-escaped by `os.scandir`) made
+    printable, never as the path of another entry, nor of one in `others` (more paths found)."""
+    taken = {path for path, _size, _mtime_ns in found if is_utf8(path)}
     if len(taken) == len(found):
         return found
+    if others is not None:  # a shown path holds a backslash and an x: only the paths that do can be taken
+        taken |= set(others.filter(pc.match_substring(others, "\\x")).to_pylist())
     shown = []
     for path, size, mtime_ns in found:
-        if path not in taken:
+        if not is_utf8(path):
             path = printable_path(path, taken)
             taken.add(path)
         shown.append((path, size, mtime_ns))
@@ -142,11 +244,6 @@ def undecodable_path(path: str) -> str | None:
         return None  # a UTF-8 name is never shown escaped
     except UnicodeDecodeError:
         return os.fsdecode(raw)
-
-
-def batches(paths: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(paths), size):
-        yield paths[start : start + size]
 
 
 class Unreadable(Exception):
@@ -279,4 +376,4 @@ def read_batch(root: Path, paths: list[str], max_bytes: int = DEFAULTS.max_file_
 def read_folder(root: Path, max_bytes: int = DEFAULTS.max_file_bytes) -> list[Extracted]:
     """Every file under `root`, read as a build reads it: the input of the pure reference
     pipeline (`transforms.pipeline.tables_of`) for a folder, in notebooks and tests."""
-    return read_batch(root, [path for path, _size, _mtime_ns in walk(root)], max_bytes)
+    return read_batch(root, walk(root).column("source_path").to_pylist(), max_bytes)

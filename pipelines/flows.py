@@ -16,21 +16,23 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
+from prefect.context import FlowRunContext
+from prefect.futures import PrefectFuture, as_completed
 from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
-from pipelines.discover import batches, content_hash, walk
+from pipelines.discover import content_hash, walk
 from pipelines.parallel import parse_in_pool, worker_pool
 from pipelines.combine import combine_out_of_core
 from pipelines.layout import Layout
 from pipelines.parts import compact, read_part_table, remove_parts_except
 from pipelines.sql.analytics import analytics_queries
 from pipelines.sql.engine import connect, typed_batches, with_warehouse
-from pipelines.state import Changes, Entry, classify, nothing_to_do, read_state, settings_key, write_state
+from pipelines.state import Changes, classify, nothing_to_do, read_state, settings_key, write_state
 from pipelines.store import (
     SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
     remove_old_snapshots,
@@ -88,12 +90,12 @@ RETRIES = dict(retries=2, retry_delay_seconds=3, retry_condition_fn=transient_io
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def find_changes(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool) -> tuple[list, Changes, str | None]:
-    """Every input file (path, size, mtime_ns), and what differs from the state record (nothing
+def find_changes(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool) -> tuple[Changes, str | None]:
+    """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
     is compared with full_refresh), with a notice when the record cannot be used."""
     found = walk(raw_dir)
     state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, key)
-    return found, classify(found, state, lambda path: content_hash(raw_dir, path)), notice
+    return classify(found, state, lambda path: content_hash(raw_dir, path)), notice
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
@@ -144,13 +146,12 @@ def publish_snapshot(out: Path, snapshot: SnapshotWriter, info: dict) -> str:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def record(out: Path, found: list, changes: Changes, parsed: list[tuple[str, list[str]]], live: dict[str, str],
-           key: str, snapshot: str, settings: Settings, discovered_ns: int) -> None:
+def record(out: Path, changes: Changes, part_ids: list[str], live: pa.Table, key: str, snapshot: str,
+           settings: Settings, discovered_ns: int) -> None:
     """Write the state record of the published snapshot, then delete the parts it no longer names."""
-    files = {path: entry._replace(part_id=live[path]) for path, entry in
-             (changes.unchanged | new_entries(out, found, parsed)).items()}
-    write_state(out, files, key, snapshot, settings.analytics, racy_after_ns=discovered_ns - RACY_NS)
-    remove_parts_except(out, keep=set(live.values()))
+    write_state(out, new_entries(out, changes, part_ids, live), key, snapshot, settings.analytics,
+                racy_after_ns=discovered_ns - RACY_NS)
+    remove_parts_except(out, keep=pc.unique(live.column("part_id")).to_pylist())
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -158,10 +159,14 @@ def keep_published(out: Path, changes: Changes, key: str, settings: Settings, di
     """Nothing to do: remember new times of unchanged files (so they are not hashed again) and
     remove what a run killed after it published left behind."""
     if changes.touched:
-        write_state(out, changes.unchanged, key, changes.state.snapshot, settings.analytics,
+        unchanged = changes.unchanged
+        write_state(out, unchanged, key, changes.state.snapshot, settings.analytics,
                     racy_after_ns=discovered_ns - RACY_NS)
+        parts = unchanged.column("part_id")
+    else:
+        parts = changes.recorded("part_id")
     remove_old_snapshots(out)
-    remove_parts_except(out, keep={entry.part_id for entry in changes.unchanged.values()})
+    remove_parts_except(out, keep=pc.unique(parts).drop_null().to_pylist())
 
 
 @flow(name="build-warehouse")
@@ -194,7 +199,7 @@ def build_warehouse(
     key = settings_key(raw, settings)
     with output_lock(out, settings.lock_timeout) as lock_notice:
         discovered_ns = time.time_ns()
-        found, changes, notice = find_changes(raw, out, key, full_refresh)
+        changes, notice = find_changes(raw, out, key, full_refresh)
         notices = [n for n in (lock_notice, notice) if n]
         published = current_snapshot(out)
         if nothing_to_do(changes, published.name if published else None, settings.analytics):
@@ -203,14 +208,13 @@ def build_warehouse(
             summary = run_summary(manifest["files"], changes.counts(), notices, manifest["rows"], str(out),
                                   manifest["snapshot"], False, time.perf_counter() - started)
         else:
-            parsed = parse_batches(raw, out, changes.to_parse, settings)
-            live = compact(out, live_parts(changes, parsed), small=settings.batch_size // 2)
+            part_ids = parse_batches(raw, out, changes.to_parse, settings)
+            live = compact(out, live_parts(out, changes, part_ids), small=settings.batch_size // 2)
             snapshot = SnapshotWriter(out)
-            figures = combine(out, quote(snapshot), quote(live_table(live)))
+            figures = combine(out, quote(snapshot), quote(live))
             analyse(out, quote(snapshot), settings)
             publish_snapshot(out, snapshot, {"raw_dir": str(raw.resolve()), "files": figures})
-            record(out, quote(found), quote(changes), quote(parsed), quote(live), key, snapshot.id, settings,
-                   discovered_ns)
+            record(out, quote(changes), quote(part_ids), quote(live), key, snapshot.id, settings, discovered_ns)
             summary = run_summary(figures, changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
                                   time.perf_counter() - started)
             publish_headlines(out, snapshot.id)
@@ -218,42 +222,92 @@ def build_warehouse(
     return summary
 
 
-def live_parts(changes: Changes, parsed: list[tuple[str, list[str]]]) -> dict[str, str]:
-    """source_path → part id of every file: the unchanged ones' recorded parts and this run's."""
-    return {path: entry.part_id for path, entry in changes.unchanged.items()} | {
-        path: part_id for part_id, paths in parsed for path in paths
-    }
+def live_parts(out: Path, changes: Changes, part_ids: list[str]) -> pa.Table:
+    """source_path → part id of every file, as a table of those two columns sorted by
+    source_path: the unchanged files' recorded parts, and the parts of this run's batches."""
+    parsed = (pa.repeat(pa.scalar(part_id, pa.string()), sources.num_rows)
+              for part_id, sources in this_runs_sources(out, changes, part_ids, []))
+    column = changes.recorded("part_id", parsed)
+    return pa.Table.from_arrays([changes.found.column("source_path"), column], names=["source_path", "part_id"])
 
 
-def live_table(live: dict[str, str]) -> pa.Table:
-    return pa.table({"source_path": pa.array(list(live), pa.string()), "part_id": pa.array(list(live.values()), pa.string())})
+def new_entries(out: Path, changes: Changes, part_ids: list[str], live: pa.Table) -> Iterator[pa.RecordBatch]:
+    """The state record's rows for every live file, a batch at a time: its stat now, the hash its
+    part recorded (the record's own for an unchanged file), and its part in `live` (after compaction)."""
+    if not live.column("source_path").equals(changes.found.column("source_path")):
+        raise RuntimeError("the live files are not the files found")
+    hashes = (chunk for _part_id, sources in this_runs_sources(out, changes, part_ids, ["content_sha256"])
+              for chunk in sources.column("content_sha256").chunks)
+    start = 0
+    for piece in changes.pieces("content_sha256", hashes):
+        files = changes.found.slice(start, len(piece))
+        yield pa.RecordBatch.from_arrays(
+            [*(column.combine_chunks() for column in files.columns), piece,
+             live.column("part_id").slice(start, len(piece)).combine_chunks()],
+            names=["source_path", "size_bytes", "mtime_ns", "content_sha256", "part_id"])
+        start += len(piece)
 
 
-def new_entries(out: Path, found: list, parsed: list[tuple[str, list[str]]]) -> dict[str, Entry]:
-    """State entries of the files parsed in this run: their stat and the hash their part recorded."""
-    stats = {path: (size, mtime_ns) for path, size, mtime_ns in found}
-    entries = {}
-    for part_id, _paths in parsed:
-        sources = read_part_table(out, part_id, "sources", ["source_path", "content_sha256"]).to_pylist()
-        for row in sources:
-            path = row["source_path"]
-            entries[path] = Entry(*stats[path], row["content_sha256"], part_id)
-    return entries
+def this_runs_sources(out: Path, changes: Changes, part_ids: list[str], columns: list[str]
+                      ) -> Iterator[tuple[str, pa.Table]]:
+    """Each part of this run with its `sources` rows (source_path and `columns`), in the order of
+    `changes.to_parse`: the parts hold its batches in turn, one row per file, one part read at a time."""
+    to_parse = changes.to_parse
+    start = 0
+    for part_id in part_ids:
+        sources = read_part_table(out, part_id, "sources", ["source_path", *columns])
+        if not sources.column("source_path").equals(to_parse.slice(start, sources.num_rows)):
+            sources = sources.sort_by("source_path")
+            if not sources.column("source_path").equals(to_parse.slice(start, sources.num_rows)):
+                raise RuntimeError(f"part {part_id} does not hold the files of its batch")
+        start += sources.num_rows
+        yield part_id, sources.select(columns)
+    if start != len(to_parse):
+        raise RuntimeError(f"the parts of this run hold {start} files, not the {len(to_parse)} parsed")
 
 
-def parse_batches(raw: Path, out: Path, paths: list[str], settings: Settings) -> list[tuple[str, list[str]]]:
-    """Parse `paths` in batch task runs (in `workers` processes); returns (part id, its paths) per batch."""
-    chunks = list(batches(paths, settings.batch_size))
+def parse_batches(raw: Path, out: Path, paths: pa.ChunkedArray, settings: Settings) -> list[str]:
+    """Parse `paths` in batch task runs (in `workers` processes); returns the part id of each batch,
+    in order (batch k holds `paths[k * batch_size:(k + 1) * batch_size]`).
+
+    Batches are submitted as others finish, two per process that parses them at most (see
+    `batches_at_once`), and each one's paths become Python strings only when it is submitted.
+    """
+    size, total, at_once = settings.batch_size, len(paths), batches_at_once(settings)
+    starts = range(0, total, size)
+    part_ids: list[str] = [""] * len(starts)
     done = 0
-    report(done, len(paths))
-    with worker_pool(min(settings.worker_count, len(chunks))):  # a process per batch at most: one file needs none
-        futures = [parse_batch.submit(raw, chunk, settings.max_file_bytes, out) for chunk in chunks]
-        sizes = {future.task_run_id: len(chunk) for future, chunk in zip(futures, chunks)}
-        for future in as_completed(futures):
-            future.result()
-            done += sizes[future.task_run_id]
-            report(done, len(paths))
-    return [(future.result(), chunk) for future, chunk in zip(futures, chunks)]
+    report(done, total)
+    with worker_pool(min(settings.worker_count, len(starts))):  # a process per batch at most: one file needs none
+        waiting = iter(enumerate(starts))
+        running: dict[PrefectFuture, tuple[int, int]] = {}
+        while True:
+            for index, start in waiting:
+                chunk = paths.slice(start, size).to_pylist()
+                running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
+                if len(running) >= at_once:
+                    break
+            if not running:
+                return part_ids
+            future = next(as_completed(list(running)))
+            index, files = running.pop(future)
+            part_ids[index] = future.result()
+            done += files
+            report(done, total)
+
+
+def batches_at_once(settings: Settings) -> int:
+    """Batch task runs in flight at a time: two per process that parses them (`workers`), or per
+    worker thread of the Dask cluster when the flow runs its tasks there (`on_dask`)."""
+    parsers = settings.worker_count
+    context = FlowRunContext.get()
+    runner = context.task_runner if context else None
+    if type(runner).__name__ == "DaskTaskRunner":
+        try:
+            parsers = max(parsers, sum(runner.client.nthreads().values()))
+        except Exception:  # the cluster's size is only a hint
+            pass
+    return 2 * parsers
 
 
 @flow(name="build-analytics")

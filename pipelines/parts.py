@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,46 +54,70 @@ def read_part_table(out_dir: Path, part_id: str, name: str, columns: Sequence[st
     return table.select(list(columns)) if columns else table
 
 
-def loader(out_dir: Path, live: Mapping[str, str]) -> Load:
-    """A `transforms.combine.Load` over the rows of the files in `live` (source_path → part id).
+def loader(out_dir: Path, live: pa.Table) -> Load:
+    """A `transforms.combine.Load` over the rows of the files in `live` (a table of source_path
+    and part_id, as `pipelines.flows.live_parts` makes it).
 
     A part can hold rows of files that were changed or deleted since: those rows are dropped.
     """
-    paths_by_part: dict[str, list[str]] = defaultdict(list)
-    for path, part_id in live.items():
-        paths_by_part[part_id].append(path)
+    groups = part_groups(live)
 
     def load(name: str, columns: Sequence[str] | None = None) -> pa.Table:
         tables = [PART_SCHEMAS[name].empty_table()]
         wanted = list(dict.fromkeys(["source_path", *columns])) if columns else None
-        for part_id, paths in sorted(paths_by_part.items()):
+        for part_id, paths in groups():
             table = read_part_table(out_dir, part_id, name, wanted)
-            tables.append(table.filter(pc.is_in(table.column("source_path"), value_set=pa.array(paths, pa.string()))))
+            tables.append(table.filter(pc.is_in(table.column("source_path"), value_set=paths)))
         table = pa.concat_tables([tables[0].select(wanted) if wanted else tables[0], *tables[1:]])
         return table.select(list(columns)) if columns else table
 
     return load
 
 
-def parts_to_merge(live: Mapping[str, str], small: int, at: int = COMPACT_AT) -> set[str]:
+def part_groups(live: pa.Table) -> Callable[[], Iterator[tuple[str, pa.Array]]]:
+    """A function giving each part of `live` (sorted by part id) with the paths of its live
+    files. Only the grouping order is kept (an integer per file), each part's paths are taken
+    when its turn comes."""
+    part_ids = live.column("part_id")
+    counts = pc.value_counts(part_ids)
+    sizes = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
+    order = pc.sort_indices(part_ids)  # stable, ascending: the files of each part in turn, as `sizes`
+    paths = live.column("source_path")
+
+    def groups() -> Iterator[tuple[str, pa.Array]]:
+        start = 0
+        for part_id, size in sizes:
+            yield part_id, paths.take(order.slice(start, size)).combine_chunks()
+            start += size
+
+    return groups
+
+
+def files_per_part(live: pa.Table) -> dict[str, int]:
+    counts = pc.value_counts(live.column("part_id"))
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
+
+
+def parts_to_merge(live: pa.Table, small: int, at: int = COMPACT_AT) -> set[str]:
     """The parts holding fewer than `small` live files, once there are `at` of them (else none).
 
     Each incremental run with changes adds a small part, and a part stays while any of its files
     lives, so without merging a folder served every 15 minutes would gather thousands of parts.
     """
-    files_per_part = Counter(live.values())
-    merged = {part_id for part_id, files in files_per_part.items() if files < small}
+    merged = {part_id for part_id, files in files_per_part(live).items() if files < small}
     return merged if len(merged) >= at else set()
 
 
-def compact(out_dir: Path, live: Mapping[str, str], small: int) -> dict[str, str]:
-    """Merge the `parts_to_merge` into one new part; returns the new source_path → part id map."""
+def compact(out_dir: Path, live: pa.Table, small: int) -> pa.Table:
+    """Merge the `parts_to_merge` into one new part; returns `live` with the new part ids."""
     merged = parts_to_merge(live, small)
     if not merged:
-        return dict(live)
-    load = loader(out_dir, {path: part_id for path, part_id in live.items() if part_id in merged})
+        return live
+    moved = pc.is_in(live.column("part_id"), value_set=pa.array(sorted(merged), pa.string()))
+    load = loader(out_dir, live.filter(moved))
     part_id = write_part(out_dir, {name: load(name) for name in PART_SCHEMAS})
-    return {path: part_id if old in merged else old for path, old in live.items()}
+    column = live.schema.get_field_index("part_id")
+    return live.set_column(column, live.schema.field(column), pc.if_else(moved, part_id, live.column(column)))
 
 
 def remove_parts_except(out_dir: Path, keep: Iterable[str]) -> None:

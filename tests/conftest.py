@@ -55,4 +55,20 @@ def paths_under(root: Path) -> list[str]:
     """The relative paths of the files a build finds under `root`, sorted."""
     from pipelines.discover import walk
 
-    return [path for path, _size, _mtime_ns in walk(root)]
+    return walk(root).column("source_path").to_pylist()
+
+
+def walked(root: Path) -> list[tuple[str, int | None, int | None]]:
+    """What `walk` finds under `root`, as (path, size, mtime_ns) tuples sorted by path."""
+    from pipelines.discover import walk
+
+    return list(zip(*(column.to_pylist() for column in walk(root).columns)))
+
+
+def live_of(parts: dict[str, str]):
+    """source_path → part id as the table `pipelines.flows.live_parts` makes (sorted by path)."""
+    import pyarrow as pa
+
+    paths = sorted(parts)
+    return pa.table({"source_path": pa.array(paths, pa.string()),
+                     "part_id": pa.array([parts[path] for path in paths], pa.string())})

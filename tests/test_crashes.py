@@ -76,7 +76,7 @@ def leftovers(out: Path) -> list[str]:
     found += [p.name for p in layout.state.glob(".*.tmp-*")]
     state, notice = read_state(out, settings_key(out.parent / "raw", DEFAULTS))
     assert state is not None, notice
-    unused = {p.name for p in layout.parts.iterdir()} - {entry.part_id for entry in state.files.values()}
+    unused = {p.name for p in layout.parts.iterdir()} - set(state.files.column("part_id").to_pylist())
     found += sorted(f"unused part {name}" for name in unused)
     if layout.lock.read_text():
         found.append("lock file still names a run")

@@ -44,6 +44,31 @@ def test_flow_builds_publishes_and_summarizes(tmp_path):
     assert read_manifest(out)["rows"] == summary["rows"]
 
 
+def test_batches_are_submitted_as_others_finish_two_per_worker_at_most(tmp_path, monkeypatch):
+    """The flow does not hold every batch's paths in task parameters at once: a batch is
+    submitted when another one finishes, at most two per worker process in flight."""
+    from pipelines import flows
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(9):
+        (raw / f"{i}.md").write_text("no front matter\n")
+    submitted, finished, in_flight = [], set(), []
+    real = flows.parse_batch.submit
+
+    def submit(*args, **kwargs):
+        future = real(*args, **kwargs)
+        future.add_done_callback(lambda done: finished.add(done.task_run_id))
+        submitted.append(future)
+        in_flight.append(len(submitted) - len(finished))
+        return future
+
+    monkeypatch.setattr(flows.parse_batch, "submit", submit)
+    summary = build_warehouse(str(raw), str(tmp_path / "out"), batch_size=1, workers=1)
+    assert summary["rejected"] == 9 and len(submitted) == 9
+    assert max(in_flight) <= 2
+
+
 def test_same_input_gives_the_same_rows_in_the_same_order(tmp_path):
     """Whatever the batch size, and whether batches are parsed here or in worker processes."""
     raw = raw_tree(tmp_path)

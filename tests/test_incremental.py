@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -14,7 +15,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from pipelines.discover import read_folder
 from pipelines.flows import build_warehouse
 from pipelines.layout import Layout
-from pipelines.state import Entry, State, classify, read_state, settings_key
+from pipelines.discover import FOUND_SCHEMA
+from pipelines.state import Entry, State, classify, entries, read_state, record_table, settings_key
 from pipelines.store import current_snapshot, read_table
 from tests.conftest import SEED, news
 from synthetic import corpus as g
@@ -28,14 +30,19 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 # --- classify: the decision, with no files at all -----------------------------------------
 
 
+def found_table(found: list[tuple[str, int | None, int | None]]) -> pa.Table:
+    """Files found (path, size, mtime_ns) as `walk` gives them: a table sorted by path."""
+    return pa.Table.from_pylist([dict(zip(FOUND_SCHEMA.names, row)) for row in sorted(found)], schema=FOUND_SCHEMA)
+
+
 def test_classify_trusts_size_and_time_and_hashes_only_when_they_differ():
-    state = State({
+    state = State(record_table({
         "same.md": Entry(10, 100, "h-same", "p1"),
         "touched.md": Entry(10, 100, "h-touched", "p1"),
         "edited.md": Entry(10, 100, "h-old", "p1"),
         "racy.md": Entry(10, None, "h-racy", "p2"),  # time not recorded: always compared by hash
         "gone.md": Entry(5, 50, "h-gone", "p2"),
-    })
+    }))
     hashed = []
 
     def content_hash(path):
@@ -44,21 +51,22 @@ def test_classify_trusts_size_and_time_and_hashes_only_when_they_differ():
 
     found = [("same.md", 10, 100), ("touched.md", 10, 999), ("edited.md", 11, 100), ("racy.md", 10, 100),
              ("fresh.md", 3, 300)]
-    changes = classify(found, state, content_hash)
-    assert hashed == ["touched.md", "edited.md", "racy.md"]  # never same.md, never the new file
-    assert changes.new == ["fresh.md"] and changes.changed == ["edited.md"] and changes.deleted == ["gone.md"]
-    assert changes.unchanged == {
+    changes = classify(found_table(found), state, content_hash)
+    assert hashed == ["edited.md", "racy.md", "touched.md"]  # never same.md, never the new file (in path order)
+    assert changes.new.to_pylist() == ["fresh.md"] and changes.changed.to_pylist() == ["edited.md"]
+    assert changes.deleted.to_pylist() == ["gone.md"]
+    assert entries(changes.unchanged) == {
         "same.md": Entry(10, 100, "h-same", "p1"),
         "touched.md": Entry(10, 999, "h-touched", "p1"),
         "racy.md": Entry(10, 100, "h-racy", "p2"),
     }
-    assert changes.touched == 2 and changes.to_parse == ["edited.md", "fresh.md"]
+    assert changes.touched == 2 and changes.to_parse.to_pylist() == ["edited.md", "fresh.md"]
     assert changes.counts() == {"new": 1, "changed": 1, "unchanged": 3, "deleted": 1}
 
 
 def test_without_a_state_everything_is_new():
-    changes = classify([("a.md", 1, 1), ("b.md", None, None)], None, lambda path: pytest.fail("no hashing"))
-    assert changes.new == ["a.md", "b.md"] and not changes.unchanged and not changes.deleted
+    changes = classify(found_table([("a.md", 1, 1), ("b.md", None, None)]), None, lambda path: pytest.fail("no hashing"))
+    assert changes.new.to_pylist() == ["a.md", "b.md"] and not changes.unchanged.num_rows and not len(changes.deleted)
 
 
 # --- the flow -----------------------------------------------------------------------------
@@ -145,8 +153,9 @@ def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path):
     summary = build_warehouse(str(raw), str(out))
     assert (summary["changed"], summary["unchanged"], summary["published"]) == (0, 3, False)
     state, _ = read_state(out, settings_key(raw, DEFAULTS))
-    assert state.files["_news/a.md"].mtime_ns is None  # touched moments ago: compared by hash next time
-    assert state.files["_news/b.md"].mtime_ns == (raw / "_news" / "b.md").stat().st_mtime_ns
+    files = entries(state.files)
+    assert files["_news/a.md"].mtime_ns is None  # touched moments ago: compared by hash next time
+    assert files["_news/b.md"].mtime_ns == (raw / "_news" / "b.md").stat().st_mtime_ns
 
 
 @pytest.mark.parametrize("damage, notice", [

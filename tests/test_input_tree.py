@@ -33,7 +33,7 @@ from pipelines.discover import (
 from pipelines.flows import build_warehouse
 from pipelines.layout import ENTRIES, LOCK, Layout
 from pipelines.store import current_snapshot, read_table
-from tests.conftest import news, paths_under
+from tests.conftest import news, paths_under, walked
 from tests.reliability import FUZZ_EXAMPLES, record
 from transforms.pipeline import tables_of
 from transforms.extract import extract
@@ -279,7 +279,7 @@ def test_broken_links_and_link_loops_are_rejected_saying_what_is_wrong(tmp_path)
     for path in ("loop-a.md", "loop-b.md", "self.md"):
         assert_row(rows, path, "rejected", "unreadable", LINK_LOOP)
     # their sizes and times are the links' own, so an unchanged broken link is not read again
-    assert all(size is not None and mtime is not None for _path, size, mtime in walk(raw))
+    assert all(size is not None and mtime is not None for _path, size, mtime in walked(raw))
 
 
 def test_linked_folders_are_not_descended_so_the_walk_stays_inside_and_ends(tmp_path):
@@ -459,7 +459,7 @@ def test_a_folder_the_system_refuses_to_list_is_one_unreadable_row_not_a_silent_
     assert sorted(rows) == ["a.md", "locked"]
     assert_row(rows, "locked", "rejected", "unreadable", UNLISTABLE)
     info = (raw / "locked").stat()
-    assert ("locked", info.st_size, info.st_mtime_ns) in walk(raw)  # stable: not read again while it stays so
+    assert ("locked", info.st_size, info.st_mtime_ns) in walked(raw)  # stable: not read again while it stays so
 
 
 def test_an_input_folder_that_cannot_be_listed_is_an_error_not_an_empty_input(tmp_path, monkeypatch):
@@ -559,7 +559,7 @@ def test_a_name_that_is_not_utf8_is_recorded_printably_and_rejected_with_a_renam
     real = write(Path(os.fsdecode(os.fsencode(raw) + b"/" + name)), article("https://example.com/bad"))
     record("adversarial", f"file name not UTF-8: {name!r}")
 
-    found = walk(raw)
+    found = walked(raw)
     rows = ledger(raw)
 
     assert (shown, real.stat().st_size, real.stat().st_mtime_ns) in found
