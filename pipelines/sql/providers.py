@@ -7,7 +7,7 @@ mean shrunk towards the overall mean: (n × mean + k × overall) / (n + k).
 
 from __future__ import annotations
 
-from pipelines.sql.common import double
+from pipelines.sql.common import double, interpolated, ranked
 
 
 def appearances(with_image: bool) -> str:
@@ -58,14 +58,18 @@ def provider_quality(prior_weight: float, min_scored: int) -> str:
                    count(quality) AS n_scored,
                    sum(quality) AS quality_sum,
                    sum(quality) / nullif(count(quality), 0) AS quality_mean,
-                   quantile_cont(quality, [0.5, 0.1, 0.9]) AS quantiles,
+                   {interpolated("quality", 0.5, flip=False)} AS quality_median,
+                   {interpolated("quality", 0.1, flip=False)} AS quality_p10,
+                   {interpolated("quality", 0.9, flip=False)} AS quality_p90,
                    min(quality) AS quality_min,
                    max(quality) AS quality_max,
-                   stddev_samp(quality) AS quality_std,
+                   CASE WHEN count(quality) > 1  -- from sums of integers: exact, so the same in every run
+                        THEN sqrt(greatest(sum(quality * quality) - sum(quality) * sum(quality) / count(quality), 0)
+                                  / (count(quality) - 1)) END AS quality_std,
                    count_if(has_image) / count(*) AS share_with_image,
                    min(published_at) AS first_published_at,
                    max(published_at) AS last_published_at
-            FROM items GROUP BY provider_domain
+            FROM (SELECT *, {ranked("quality", "provider_domain")} FROM items) GROUP BY provider_domain
         ),
         overall AS (  -- the mean of all scored appearances, from `stats` so that `items` is read once
             SELECT sum(quality_sum) / nullif(sum(n_scored), 0) AS overall FROM stats
@@ -95,9 +99,7 @@ def provider_quality(prior_weight: float, min_scored: int) -> str:
                    coalesce(rc.n, 0) AS n_related,
                    coalesce(s.n_scored, 0) AS n_scored,
                    s.quality_mean,
-                   s.quantiles[1] AS quality_median,
-                   s.quantiles[2] AS quality_p10,
-                   s.quantiles[3] AS quality_p90,
+                   s.quality_median, s.quality_p10, s.quality_p90,
                    s.quality_min, s.quality_max, s.quality_std,
                    CASE WHEN coalesce(s.n_scored, 0) > 0
                         THEN (s.n_scored * s.quality_mean + {k} * o.overall) / (s.n_scored + {k}) END

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed
+from pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed, interpolated, ranked
 
 if TYPE_CHECKING:
     import duckdb
@@ -214,7 +214,7 @@ def provider_timeliness() -> str:
     """One row per provider with a dated item in a story of at least two providers.
 
     Each such story counts once per provider, through the provider's earliest item; the lag
-    percentiles interpolate linearly (`quantile_cont`, as `np.percentile`).
+    percentiles interpolate linearly, as `np.percentile` does (`interpolated`).
     """
     return f"""
         WITH shared AS (  -- providers counted by grouping, not by a count(DISTINCT)
@@ -229,14 +229,14 @@ def provider_timeliness() -> str:
         ),
         per_provider AS (
             SELECT provider_domain, count(*) AS n_stories, count_if(first) AS n_first,
-                   quantile_cont(lag, [0.5, 0.9]) AS lags
-            FROM per_story GROUP BY provider_domain
+                   {interpolated("lag", 50 / 100, flip=True)} AS median_lag_minutes,
+                   {interpolated("lag", 90 / 100, flip=True)} AS p90_lag_minutes
+            FROM (SELECT *, {ranked("lag", "provider_domain")} FROM per_story) GROUP BY provider_domain
         )
         SELECT provider_domain,
                CAST(n_stories AS BIGINT) AS n_stories,
                CAST(n_first AS BIGINT) AS n_first,
                n_first / n_stories AS first_rate,
-               lags[1] AS median_lag_minutes,
-               lags[2] AS p90_lag_minutes
+               median_lag_minutes, p90_lag_minutes
         FROM per_provider
         ORDER BY provider_domain"""

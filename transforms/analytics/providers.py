@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.core.groupby import SeriesGroupBy
 
 from transforms.keys import related_owner_ids
 from transforms.schema import typed_frame
@@ -93,7 +94,8 @@ def counts(domains: pd.Series, index: pd.Index) -> pd.Series:
 
 def quality_stats(items: pd.DataFrame) -> pd.DataFrame:
     """Distribution of `quality` over each provider's scored appearances (percentiles: linear)."""
-    scored = items.dropna(subset=["quality"]).groupby("provider_domain")["quality"]
+    items = items.dropna(subset=["quality"])
+    scored = items.groupby("provider_domain")["quality"]
     return pd.DataFrame(
         {
             "n_scored": scored.size(),
@@ -103,9 +105,17 @@ def quality_stats(items: pd.DataFrame) -> pd.DataFrame:
             "quality_p90": scored.quantile(0.9),
             "quality_min": scored.min(),
             "quality_max": scored.max(),
-            "quality_std": scored.std(ddof=1),  # NaN (null) for a single score
+            "quality_std": sample_std(scored, (items["quality"] * items["quality"]).groupby(items["provider_domain"])),
         }
     )
+
+
+def sample_std(scored: SeriesGroupBy, squared: SeriesGroupBy) -> pd.Series:
+    """Standard deviation (ddof=1; NaN for a single score) from the sums of the scores and of
+    their squares. Scores are integers, so both sums are exact in any order: the figure is the
+    same in every run and in the out-of-core build, whose engine adds in no fixed order."""
+    n, total = scored.count(), scored.sum()
+    return np.sqrt(np.maximum(squared.sum() - total * total / n, 0) / (n - 1)).where(n > 1)
 
 
 def dense_rank(values: pd.Series) -> pd.Series:
