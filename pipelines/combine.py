@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,14 +39,13 @@ OWNER_TYPES = ("article", "provider", "related")  # the order of `images`
 def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> None:
     """Write every warehouse table of the files in `live` (source_path, part_id) into `snapshot`."""
     scratch = fresh_folder(Layout(out).spill)
-    by_part = live_paths_by_part(live)
-    count = range_count(sum(file.stat().st_size for part_id, _ in by_part
+    count = range_count(sum(file.stat().st_size for part_id in pc.unique(live.column("part_id")).to_pylist()
                             for file in Layout(out).part(part_id).iterdir()))
     ranges = {name: Ranges(scratch / name, PART_SCHEMAS[name], key, hex_bounds(count)) for name, key in BY_ARTICLE.items()}
     ranges["sources"] = Ranges(scratch / "sources", PART_SCHEMAS["sources"], "source_path",
                                bounds_of(live.column("source_path"), count))
     dimensions = {name: [PART_SCHEMAS[name].empty_table()] for name in DIMENSIONS}
-    for part_id, paths in by_part:
+    for part_id, paths in live_paths_by_part(live):
         for name in [*ranges, *DIMENSIONS]:
             table = read_part_table(out, part_id, name)
             table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
@@ -54,6 +54,7 @@ def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> 
             else:
                 dimensions[name].append(table)
     taxonomy, organizations, sites = (pa.concat_tables(dimensions[name]) for name in DIMENSIONS)
+    pa.default_memory_pool().release_unused()  # the parts' buffers, freed: back to the system
 
     won = {name: Ranges(scratch / f"won-{name}", PART_SCHEMAS[name], "article_id" if name == "topic_names" else "owner_id",
                         hex_bounds(count)) for name in ("topic_names", "images")}
@@ -72,7 +73,7 @@ def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> 
         for images in images_in_order(won["images"], provider_images):
             writer.write(finish("images", with_absolute_urls(images, sites)))
     fresh_folder(scratch).rmdir()
-    pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory: the next step needs it
+    pa.default_memory_pool().release_unused()
 
 
 class Found:
@@ -105,6 +106,7 @@ def combine_articles(snapshot: SnapshotWriter, ranges: dict[str, Ranges], won: d
             found.topic_names = summed(found.topic_names, counts_of(topic_names, ["topic_name"]))
             found.provider_names = summed(found.provider_names, counts_of(mentions, ["provider_domain", "provider_name"]))
             found.logos = latest_logos(pa.concat_tables([found.logos, latest_logos(mentions)]))
+            pa.default_memory_pool().release_unused()  # this range's rows, freed: back to the system
     return found
 
 
@@ -132,8 +134,15 @@ def images_in_order(won: Ranges, provider_images: pa.Table) -> Iterator[pa.Table
             yield images.filter(pc.equal(images.column("owner_type"), owner_type))
 
 
-def live_paths_by_part(live: pa.Table) -> list[tuple[str, pa.Array]]:
-    """(part id, the live source paths in it) for every part of `live`, by part id."""
-    grouped = live.group_by("part_id", use_threads=False).aggregate([("source_path", "list")])
-    lists = grouped.column("source_path_list").combine_chunks()
-    return sorted((part_id, lists[index].values) for index, part_id in enumerate(grouped.column("part_id").to_pylist()))
+def live_paths_by_part(live: pa.Table) -> Iterator[tuple[str, pa.Array]]:
+    """(part id, the live source paths in it) for every part of `live`, by part id, one part at
+    a time: the paths are taken from `live` as each part is read, never copied all at once."""
+    if not live.num_rows:
+        return
+    parts = live.column("part_id").combine_chunks().dictionary_encode()
+    grouped = pc.sort_indices(parts.indices)  # stable: the rows of each part together, in path order
+    counts = np.bincount(parts.indices.to_numpy(), minlength=len(parts.dictionary))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    for index in np.argsort(parts.dictionary.to_numpy(zero_copy_only=False)):
+        rows = grouped.slice(starts[index], counts[index])
+        yield parts.dictionary[index].as_py(), live.column("source_path").take(rows).combine_chunks()

@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-RANGE_BYTES = 4 << 20  # compressed part bytes per range: about 10 MB of rows of a table in memory
+RANGE_BYTES = 16 << 20  # compressed part bytes per range: about 20 MB of rows of the largest table
+PENDING_BYTES = 8 << 20  # rows held per table before they are appended to their ranges' files
 MAX_RANGES = 4096  # open files per table; beyond 16 GB of parts (~16M files) ranges grow instead
 HEX_DIGITS = 4  # ranges of hex keys are cut at values of this many leading digits
 
@@ -48,10 +49,13 @@ class Ranges:
         self.folder, self.schema, self.key = folder, schema, key
         self.bounds = np.array(bounds, dtype=object)
         self.writers: dict[int, ipc.RecordBatchStreamWriter] = {}
+        self.pending: dict[int, list[pa.Table]] = {}
+        self.pending_bytes = 0
         folder.mkdir(parents=True)
 
     def add(self, table: pa.Table) -> None:
-        """Append `table`'s rows to their ranges' files."""
+        """Add `table`'s rows to their ranges (held until PENDING_BYTES, then appended to the
+        ranges' files: a write per range and part would cost more than the rows)."""
         if not table.num_rows:
             return
         where = np.searchsorted(self.bounds, table.column(self.key).to_numpy(zero_copy_only=False), side="right")
@@ -59,8 +63,16 @@ class Ranges:
         start = 0
         for index, count in enumerate(np.bincount(where, minlength=len(self.bounds) + 1).tolist()):
             if count:
-                self.writer(index).write_table(table.slice(start, count))
+                self.pending.setdefault(index, []).append(table.slice(start, count))
                 start += count
+        self.pending_bytes += table.get_total_buffer_size()
+        if self.pending_bytes >= PENDING_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        for index, pieces in self.pending.items():
+            self.writer(index).write_table(pa.concat_tables(pieces).combine_chunks())
+        self.pending, self.pending_bytes = {}, 0
 
     def writer(self, index: int) -> ipc.RecordBatchStreamWriter:
         if index not in self.writers:
@@ -69,6 +81,7 @@ class Ranges:
 
     def __iter__(self) -> Iterator[pa.Table]:
         """Each range's rows in turn (an empty table for an empty range), in key order."""
+        self.flush()
         for writer in self.writers.values():
             writer.close()
         self.writers.clear()
@@ -76,7 +89,7 @@ class Ranges:
             path = self.folder / f"{index:05d}.arrow"
             if path.exists():
                 with pa.OSFile(str(path)) as source, ipc.open_stream(source) as reader:
-                    yield reader.read_all()
+                    yield reader.read_all().combine_chunks()
             else:
                 yield self.schema.empty_table()
 
