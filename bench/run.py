@@ -7,7 +7,7 @@ For each size: generate a corpus once (`newsfm generate N DIR --seed S`), then r
 as a subprocess into a fresh output folder and measure wall seconds, news files per second,
 peak RSS of the whole process tree (sampled every 50 ms, summed over the process and all its
 descendants) and of the largest single process of each role (the tool's own process, Prefect's
-server, the parse workers), user+sys CPU seconds of the tree, and the tables and rows it wrote. Prints a
+server, the workers: parse workers, combine and analytics), user+sys CPU seconds of the tree, and the tables and rows it wrote. Prints a
 Markdown table per size and writes bench/RESULTS.md (sizes not run this time are kept; with
 --only, the tools not run are kept from the previous run of the same corpus).
 """
@@ -73,7 +73,7 @@ class Run:
     other_cpu_s: float = 0.0  # CPU seconds the rest of the machine used meanwhile (not the tool, not this harness)
     flow_s: float | None = None  # newsfm: seconds inside the flow, i.e. the work after Prefect's start-up
     # the peak RSS of the largest single process of each role: the tool's own process (for newsfm
-    # the flow), the Prefect server it started, and the other processes (parse workers)
+    # the flow), the Prefect server it started, and the other processes (parse workers, combine and analytics)
     peak_process_mb: dict[str, float] = field(default_factory=dict)
 
 
@@ -175,7 +175,8 @@ def become_subreaper() -> bool:
 
 
 def process_role(process: psutil.Process, tool_pid: int) -> str:
-    """`main` (the tool's own process), `prefect server` or `other` (parse workers, the fork server)."""
+    """`main` (the tool's own process), `prefect server` or `other` (parse workers, the fork server,
+    newsfm's combine and analytics process)."""
     if process.pid == tool_pid:
         return "main"
     command = " ".join(process.cmdline())
@@ -508,7 +509,8 @@ def render(data: dict) -> str:
         "Columns: wall-clock seconds of the whole process (start-up included), and for newsfm the part of",
         "it outside the flow (imports, Prefect's temporary server start and stop); news files per second; peak",
         "RSS of the process tree (sampled every 50 ms, summed over the process and its children), and of the",
-        "largest single process of each role: the tool's own process (newsfm's flow), Prefect's server, a worker;",
+        "largest single process of each role: the tool's own process (newsfm's flow), Prefect's server, a worker",
+        "(a parse worker or the process that runs combine, then analytics);",
         "user+sys CPU seconds of the tree; tables and rows found in the output Parquet (dlt's own",
         "`_dlt_*` tables left out; newsfm's warehouse and analytics layers); wall time against the",
         "faster of the two peers (naive, dlt).",

@@ -32,7 +32,7 @@ memory_option = click.option(
 )
 workers_option = click.option(
     "--workers", default=DEFAULTS.workers, show_default="one per core", type=click.IntRange(1),
-    help="Processes that parse batches (1: parse in the flow's own process).",
+    help="Processes that parse batches; combine and analytics run in one more (1: all in the flow's own process).",
 )
 
 

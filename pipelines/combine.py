@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 
 from pipelines.layout import Layout
 from pipelines.parts import read_part_table
@@ -29,11 +30,22 @@ from transforms.combine import (
     of_winners, pick_winners, with_absolute_urls,
 )
 from transforms.normalize import PART_SCHEMAS
+from transforms.summary import file_figures, ledger_counts
 
 BY_ARTICLE = {"articles": "article_id", "related": "article_id", "topic_names": "article_id",
               "mentions": "article_id", "images": "owner_id"}  # owner_id starts with its article's id
 DIMENSIONS = ("taxonomy", "organizations", "sites")
 OWNER_TYPES = ("article", "provider", "related")  # the order of `images`
+
+
+def combine_into(out: Path, snapshot: SnapshotWriter) -> tuple[dict[str, int], dict]:
+    """`combine_out_of_core` of the live files handed over in OUT/state/live.arrow (as the flow
+    runs it, in a process of its own); returns the rows written and the file figures."""
+    with pa.memory_map(str(Layout(out).live_file)) as source:
+        live = ipc.open_file(source).read_all()
+    combine_out_of_core(out, live, snapshot)
+    ledger = snapshot.read("warehouse", "sources", ["status", "kind", "reason"])
+    return snapshot.rows, file_figures(ledger_counts(ledger))
 
 
 def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import errno
 import re
-import shutil
 import time
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -26,12 +26,11 @@ from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
 from pipelines.discover import content_hash, walk
-from pipelines.parallel import parse_in_pool, worker_pool
-from pipelines.combine import combine_out_of_core
+from pipelines.parallel import in_own_process, parse_in_pool, worker_pool
+from pipelines.combine import combine_into
 from pipelines.layout import Layout
 from pipelines.parts import compact, read_part_table, remove_parts_except
-from pipelines.sql.analytics import analytics_queries
-from pipelines.sql.engine import connect, typed_batches, with_warehouse
+from pipelines.sql.engine import analyse_into
 from pipelines.state import Changes, classify, nothing_to_do, read_state, settings_key, write_state
 from pipelines.store import (
     SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
@@ -40,7 +39,7 @@ from pipelines.store import (
 from transforms.analytics.headlines import HEADLINE_COLUMNS, headlines_markdown
 from transforms.schema import TABLES
 from transforms.settings import DEFAULTS, Settings
-from transforms.summary import file_figures, ledger_counts, run_summary, summary_markdown
+from transforms.summary import run_summary, summary_markdown
 
 _progress: list[Callable[[int, int], None]] = []
 
@@ -104,22 +103,22 @@ def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def combine(out: Path, snapshot: SnapshotWriter, live: pa.Table) -> dict:
-    """Combine the parts out of core into the snapshot's warehouse tables; returns the file figures."""
-    combine_out_of_core(out, live, snapshot)
-    return file_figures(ledger_counts(snapshot.read("warehouse", "sources", ["status", "kind", "reason"])))
+def combine(out: Path, snapshot: SnapshotWriter, live: pa.Table, settings: Settings) -> dict:
+    """Combine the parts out of core into the snapshot's warehouse tables, in a process of its
+    own (`pipelines.combine.combine_into`); returns the file figures."""
+    with ipc.new_file(str(Layout(out).live_file), live.schema) as writer:
+        writer.write_table(live)
+    rows, figures = in_own_process(combine_into, out, snapshot, workers=settings.worker_count)
+    Layout(out).live_file.unlink()
+    snapshot.rows.update(rows)
+    return figures
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def analyse(out: Path, snapshot: SnapshotWriter, settings: Settings) -> None:
-    """Compute the analytics tables in DuckDB over the snapshot's warehouse, within
-    `settings.memory_mb`, and write them into the snapshot."""
-    with closing(connect(Layout(out).spill, settings.memory_mb, settings.worker_count)) as con:
-        for name, sql in analytics_queries(with_warehouse(con, snapshot.staging), **settings.analytics):
-            with snapshot.writing("analytics", name) as writer:
-                for piece in typed_batches(con, name, sql):
-                    writer.write(piece)
-    shutil.rmtree(Layout(out).spill, ignore_errors=True)
+    """Compute the analytics tables in DuckDB over the snapshot's warehouse and write them into
+    it, in a process of its own (`pipelines.sql.engine.analyse_into`)."""
+    snapshot.rows.update(in_own_process(analyse_into, out, snapshot, settings, workers=settings.worker_count))
 
 
 def asset_key(out_dir: Path, layer: str, name: str) -> str:
@@ -211,7 +210,7 @@ def build_warehouse(
             part_ids = parse_batches(raw, out, changes.to_parse, settings)
             live = compact(out, live_parts(out, changes, part_ids), small=settings.batch_size // 2)
             snapshot = SnapshotWriter(out)
-            figures = combine(out, quote(snapshot), quote(live))
+            figures = combine(out, quote(snapshot), quote(live), settings)
             analyse(out, quote(snapshot), settings)
             publish_snapshot(out, snapshot, {"raw_dir": str(raw.resolve()), "files": figures})
             record(out, quote(changes), quote(part_ids), quote(live), key, snapshot.id, settings, discovered_ns)

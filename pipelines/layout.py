@@ -9,7 +9,8 @@
     OUT/analytics -> current/analytics
     OUT/state/files.arrow                   the state record (see pipelines.state)
     OUT/state/parts/<part id>/<part>.arrow  each parsed batch (see pipelines.parts)
-    OUT/state/spill/                        scratch of a running build's combine (see pipelines.spill)
+    OUT/state/spill/                        scratch of a running build's combine and analytics (see pipelines.spill)
+    OUT/state/live.arrow                    scratch: the live files' parts, handed to combine
     OUT/report/index.html                   `newsfm report`
 """
 
@@ -73,6 +74,10 @@ class Layout:
     @property
     def spill(self) -> Path:
         return self.state / "spill"
+
+    @property
+    def live_file(self) -> Path:
+        return self.state / "live.arrow"
 
     @property
     def report(self) -> Path:

@@ -9,16 +9,19 @@ files to a plain process pool whose workers import only the parser.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
+from pipelines import killpoints
 from pipelines.discover import read_batch
 from pipelines.parts import write_part
 from transforms.normalize import normalize_batch
 
 _pool: list[Executor] = []
+Result = TypeVar("Result")
 
 
 def parse_files(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: Path) -> str:
@@ -27,6 +30,33 @@ def parse_files(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
     Only the id travels back: the rows go through the disk as Arrow, never through pickling.
     """
     return write_part(out_dir, normalize_batch(read_batch(raw_dir, paths, max_file_bytes)).parts())
+
+
+def fork_server() -> multiprocessing.context.BaseContext:
+    """The fork server's context: its children start with the parser imported, nothing of Prefect."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipelines.parallel"])
+    return context
+
+
+def in_own_process(function: Callable[..., Result], *args, workers: int) -> Result:
+    """`function(*args)` run in a new process from the fork server; returns its result (with
+    one worker, in this process, as parsing is).
+
+    Combine and analytics run so: their memory is given back whole when the process ends, and
+    it is not added to the flow process' own (Prefect, the per-file bookkeeping).
+    """
+    if workers <= 1:
+        return function(*args)
+    with ProcessPoolExecutor(max_workers=1, mp_context=fork_server()) as pool:
+        result, passed = pool.submit(counted, function, killpoints.passed(), os.getpid(), *args).result()
+    killpoints.resume(passed)
+    return result
+
+
+def counted(function: Callable[..., Result], passed: int, run_pid: int, *args) -> tuple[Result, int]:
+    killpoints.resume(passed, run_pid)
+    return function(*args), killpoints.passed()
 
 
 @contextmanager
@@ -39,9 +69,7 @@ def worker_pool(workers: int) -> Iterator[None]:
     if workers <= 1:
         yield
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.parallel"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=fork_server()) as pool:
         _pool.append(pool)
         try:
             yield

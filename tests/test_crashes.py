@@ -187,7 +187,7 @@ def test_a_full_disk_fails_the_run_and_readers_keep_a_complete_snapshot(tmp_path
     before, first = published(out), current_snapshot(out)
     expected_after = expected_tables(tmp_path, "Y")
     if where == "a warehouse table":
-        monkeypatch.setattr(store, "write_arrow", no_space_after(2, store.write_arrow))
+        monkeypatch.setattr(store, "table_file", no_space_after(2, store.table_file))
     elif where == "a part":
         monkeypatch.setattr(parallel, "write_part", no_space_after(0, parallel.write_part))
     else:

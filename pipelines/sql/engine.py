@@ -10,18 +10,35 @@ sort of wide rows did not (DuckDB 2.0.1: `ORDER BY` over the articles table fail
 
 from __future__ import annotations
 
+import shutil
+from contextlib import closing
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import pyarrow as pa
 
-from pipelines.layout import TABLE_FILE, table_folder
+from pipelines.layout import TABLE_FILE, Layout, table_folder
 from pipelines.spill import fresh_folder
+from pipelines.sql.analytics import analytics_queries
 from pipelines.sql.common import arrow_reader
+from pipelines.store import SnapshotWriter
 from transforms.schema import TABLES, check_nulls
+from transforms.settings import Settings
 
 BATCH_ROWS = 65_536
+
+
+def analyse_into(out: Path, snapshot: SnapshotWriter, settings: Settings) -> dict[str, int]:
+    """Compute the analytics tables over the snapshot's warehouse within `settings.memory_mb` and
+    write them into it (as the flow runs it, in a process of its own); returns the rows written."""
+    with closing(connect(Layout(out).spill, settings.memory_mb, settings.worker_count)) as con:
+        for name, sql in analytics_queries(with_warehouse(con, snapshot.staging), **settings.analytics):
+            with snapshot.writing("analytics", name) as writer:
+                for piece in typed_batches(con, name, sql):
+                    writer.write(piece)
+    shutil.rmtree(Layout(out).spill, ignore_errors=True)
+    return snapshot.rows
 
 
 def connect(spill: Path, memory_mb: int, threads: int) -> duckdb.DuckDBPyConnection:
