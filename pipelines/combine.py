@@ -50,9 +50,10 @@ def combine_into(out: Path, snapshot: SnapshotWriter) -> tuple[dict[str, int], d
 
 def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> None:
     """Write every warehouse table of the files in `live` (source_path, part_id) into `snapshot`."""
-    scratch = fresh_folder(Layout(out).spill)
+    layout = Layout(out)
+    scratch = fresh_folder(layout.spill)
     count = range_count(sum(file.stat().st_size for part_id in pc.unique(live.column("part_id")).to_pylist()
-                            for file in Layout(out).part(part_id).iterdir()))
+                            for file in layout.part(part_id).iterdir()))
     ranges = {name: Ranges(scratch / name, PART_SCHEMAS[name], key, hex_bounds(count)) for name, key in BY_ARTICLE.items()}
     ranges["sources"] = Ranges(scratch / "sources", PART_SCHEMAS["sources"], "source_path",
                                bounds_of(live.column("source_path"), count))
@@ -68,8 +69,8 @@ def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> 
     taxonomy, organizations, sites = (pa.concat_tables(dimensions[name]) for name in DIMENSIONS)
     pa.default_memory_pool().release_unused()  # the parts' buffers, freed: back to the system
 
-    won = {name: Ranges(scratch / f"won-{name}", PART_SCHEMAS[name], "article_id" if name == "topic_names" else "owner_id",
-                        hex_bounds(count)) for name in ("topic_names", "images")}
+    won = {name: Ranges(scratch / f"won-{name}", PART_SCHEMAS[name], BY_ARTICLE[name], hex_bounds(count))
+           for name in ("topic_names", "images")}  # the winners' rows, for tables made after the articles
     found = combine_articles(snapshot, ranges, won)
     with snapshot.writing("warehouse", "sources") as writer:
         for sources in ranges["sources"]:
