@@ -106,10 +106,12 @@ def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
 def combine(out: Path, snapshot: SnapshotWriter, live: pa.Table, settings: Settings) -> dict:
     """Combine the parts out of core into the snapshot's warehouse tables, in a process of its
     own (`pipelines.combine.combine_into`); returns the file figures."""
-    with ipc.new_file(str(Layout(out).live_file), live.schema) as writer:
+    live_file = Layout(out).live_file
+    live_file.parent.mkdir(parents=True, exist_ok=True)  # an empty input folder wrote no part
+    with ipc.new_file(str(live_file), live.schema) as writer:
         writer.write_table(live)
     rows, figures = in_own_process(combine_into, out, snapshot, workers=settings.worker_count)
-    Layout(out).live_file.unlink()
+    live_file.unlink()
     snapshot.rows.update(rows)
     return figures
 
