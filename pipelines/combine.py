@@ -16,18 +16,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from pipelines.layout import Layout
-from pipelines.parts import read_part_table
+from pipelines.parts import files_per_part, part_groups, read_part_table
 from pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, range_count
 from pipelines.store import SnapshotWriter
 from transforms.combine import (
-    build_providers, build_topics, counts_of, file_under_topics, finish, latest_logos, mark_duplicates,
-    of_winners, pick_winners, with_absolute_urls,
+    build_providers, build_topics, contested, counts_of, file_under_topics, finish, latest_logos, mark_duplicates,
+    of_winners, pick_winners, summed, with_absolute_urls,
 )
 from transforms.normalize import PART_SCHEMAS
 from transforms.summary import file_figures, ledger_counts
@@ -52,13 +51,13 @@ def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> 
     """Write every warehouse table of the files in `live` (source_path, part_id) into `snapshot`."""
     layout = Layout(out)
     scratch = fresh_folder(layout.spill)
-    count = range_count(sum(file.stat().st_size for part_id in pc.unique(live.column("part_id")).to_pylist()
+    count = range_count(sum(file.stat().st_size for part_id in files_per_part(live)
                             for file in layout.part(part_id).iterdir()))
     ranges = {name: Ranges(scratch / name, PART_SCHEMAS[name], key, hex_bounds(count)) for name, key in BY_ARTICLE.items()}
     ranges["sources"] = Ranges(scratch / "sources", PART_SCHEMAS["sources"], "source_path",
                                bounds_of(live.column("source_path"), count))
     dimensions = {name: [PART_SCHEMAS[name].empty_table()] for name in DIMENSIONS}
-    for part_id, paths in live_paths_by_part(live):
+    for part_id, paths in part_groups(live)():
         for name in [*ranges, *DIMENSIONS]:
             table = read_part_table(out, part_id, name)
             table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
@@ -123,20 +122,6 @@ def combine_articles(snapshot: SnapshotWriter, ranges: dict[str, Ranges], won: d
     return found
 
 
-def contested(candidates: pa.Table, winners: pa.Table) -> pa.Table:
-    """The winners of article ids that more than one file gave: only their files can be duplicates."""
-    counts = counts_of(candidates, ["article_id"])
-    several = counts.filter(pc.greater(counts.column("n"), 1)).column("article_id")
-    return winners.filter(pc.is_in(winners.column("article_id"), value_set=several.combine_chunks()))
-
-
-def summed(counts: pa.Table, more: pa.Table) -> pa.Table:
-    """Two `counts_of` tables of the same keys as one."""
-    keys = counts.column_names[:-1]
-    total = pa.concat_tables([counts, more]).group_by(keys, use_threads=False).aggregate([("n", "sum")])
-    return total.rename_columns([*keys, "n"])
-
-
 def images_in_order(won: Ranges, provider_images: pa.Table) -> Iterator[pa.Table]:
     """The images table's rows a range at a time, in its order: owner type, then owner id."""
     for owner_type in OWNER_TYPES:
@@ -145,17 +130,3 @@ def images_in_order(won: Ranges, provider_images: pa.Table) -> Iterator[pa.Table
             continue
         for images in won:
             yield images.filter(pc.equal(images.column("owner_type"), owner_type))
-
-
-def live_paths_by_part(live: pa.Table) -> Iterator[tuple[str, pa.Array]]:
-    """(part id, the live source paths in it) for every part of `live`, by part id, one part at
-    a time: the paths are taken from `live` as each part is read, never copied all at once."""
-    if not live.num_rows:
-        return
-    parts = live.column("part_id").combine_chunks().dictionary_encode()
-    grouped = pc.sort_indices(parts.indices)  # stable: the rows of each part together, in path order
-    counts = np.bincount(parts.indices.to_numpy(), minlength=len(parts.dictionary))
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    for index in np.argsort(parts.dictionary.to_numpy(zero_copy_only=False)):
-        rows = grouped.slice(starts[index], counts[index])
-        yield parts.dictionary[index].as_py(), live.column("source_path").take(rows).combine_chunks()

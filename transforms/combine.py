@@ -51,6 +51,21 @@ def counts_of(table: pa.Table, keys: list[str]) -> pa.Table:
     return counts.rename_columns([*keys, "n"])
 
 
+def contested(candidates: pa.Table, winners: pa.Table) -> pa.Table:
+    """The winners (`pick_winners` of `candidates`) of article ids that more than one file gave:
+    only their files can be duplicates, so marking duplicates needs only these."""
+    counts = counts_of(candidates, ["article_id"])
+    several = counts.filter(pc.greater(counts.column("n"), 1)).column("article_id")
+    return winners.filter(pc.is_in(winners.column("article_id"), value_set=several.combine_chunks()))
+
+
+def summed(counts: pa.Table, more: pa.Table) -> pa.Table:
+    """Two `counts_of` tables of the same keys as one."""
+    keys = counts.column_names[:-1]
+    total = pa.concat_tables([counts, more]).group_by(keys, use_threads=False).aggregate([("n", "sum")])
+    return total.rename_columns([*keys, "n"])
+
+
 def finish(name: str, table: pa.Table) -> pa.Table:
     """`table` with exactly the schema of `name`, sorted by its order (keys are unique)."""
     spec = TABLES[name]
