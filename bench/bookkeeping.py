@@ -151,7 +151,8 @@ def measure(corpus: Path, work: Path, traced: bool) -> dict:
     old = isinstance(found, list)
     record, notice = step("read_state", lambda: read_state(out, key))
     assert record is not None, notice
-    changes = step("classify", lambda: classify(found, record, lambda path: content_hash(corpus, path)))
+    into = () if old else (Layout(out).changes_file,)  # since this streaming: decisions into a file
+    changes = step("classify", lambda: classify(found, record, lambda path: content_hash(corpus, path), *into))
     del record  # what the flow keeps of it, Changes keeps
     if not old:
         del found  # Changes holds the walk's table
@@ -167,12 +168,12 @@ def measure(corpus: Path, work: Path, traced: bool) -> dict:
                                                discovered_ns))
         del found, parsed
     else:
-        live = step("live", lambda: compact(out, flows.live_parts(out, changes, part_ids), small=BATCH // 2))
+        live = step("live", lambda: compact(out, flows.write_live(out, changes, part_ids), small=BATCH // 2))
         step("record", lambda: flows.record.fn(out, changes, part_ids, live, key, "bench", settings, discovered_ns))
     del live, changes, chunks
     found = step("walk again", lambda: walk(corpus))
     record, _ = step("read_state again", lambda: read_state(out, key))
-    again = step("classify again", lambda: classify(found, record, lambda path: content_hash(corpus, path)))
+    again = step("classify again", lambda: classify(found, record, lambda path: content_hash(corpus, path), *into))
     del found, record
     assert not again.any, again.counts()
     step("keep_published", lambda: flows.keep_published.fn(out, again, key, settings, time.time_ns()))

@@ -40,7 +40,7 @@ def run_duckdb(out: Path, result: Path, memory_limit: str, threads: int, prior_w
     import duckdb
 
     from pipelines.sql.analytics import analytics_queries
-    from pipelines.sql.common import arrow_reader
+    from pipelines.sql.common import statement_batches
 
     with tempfile.TemporaryDirectory(prefix="duckdb-spill-") as spill:
         con = duckdb.connect()
@@ -60,14 +60,14 @@ def run_duckdb(out: Path, result: Path, memory_limit: str, threads: int, prior_w
         while True:
             setup = time.perf_counter()
             try:
-                name, sql = next(queries)
+                name, statements = next(queries)
             except StopIteration:
                 break
             setup = time.perf_counter() - setup
             began, rows = time.perf_counter(), 0
             schema = TABLES[name].schema
             with pq.ParquetWriter(result / f"{name}.parquet", schema) as writer:
-                for batch in arrow_reader(con, sql, BATCH_ROWS):
+                for batch in statement_batches(con, statements, BATCH_ROWS):
                     writer.write_table(pa.Table.from_batches([batch]).cast(schema))
                     rows += batch.num_rows
             print(f"{name:26s} {rows:>9d} rows  {time.perf_counter() - began:6.1f} s"

@@ -18,10 +18,9 @@ from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.ipc as ipc
 
 from pipelines.layout import Layout
-from pipelines.parts import files_per_part, part_groups, read_part_table
+from pipelines.parts import LiveFiles, read_part_table
 from pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, range_count
 from pipelines.store import SnapshotWriter
 from transforms.combine import (
@@ -37,27 +36,24 @@ DIMENSIONS = ("taxonomy", "organizations", "sites")
 OWNER_TYPES = ("article", "provider", "related")  # the order of `images`
 
 
-def combine_into(out: Path, snapshot: SnapshotWriter) -> tuple[dict[str, int], dict]:
-    """`combine_out_of_core` of the live files handed over in OUT/state/live.arrow (as the flow
-    runs it, in a process of its own); returns the rows written and the file figures."""
-    with pa.memory_map(str(Layout(out).live_file)) as source:
-        live = ipc.open_file(source).read_all()
+def combine_into(out: Path, snapshot: SnapshotWriter, live: LiveFiles) -> tuple[dict[str, int], dict]:
+    """`combine_out_of_core` as the flow runs it, in a process of its own; returns the rows
+    written and the file figures."""
     combine_out_of_core(out, live, snapshot)
     ledger = snapshot.read("warehouse", "sources", ["status", "kind", "reason"])
     return snapshot.rows, file_figures(ledger_counts(ledger))
 
 
-def combine_out_of_core(out: Path, live: pa.Table, snapshot: SnapshotWriter) -> None:
-    """Write every warehouse table of the files in `live` (source_path, part_id) into `snapshot`."""
+def combine_out_of_core(out: Path, live: LiveFiles, snapshot: SnapshotWriter) -> None:
+    """Write every warehouse table of the `live` files into `snapshot`."""
     layout = Layout(out)
     scratch = fresh_folder(layout.spill)
-    count = range_count(sum(file.stat().st_size for part_id in files_per_part(live)
-                            for file in layout.part(part_id).iterdir()))
+    count = range_count(sum(file.stat().st_size for part_id in live.per_part for file in layout.part(part_id).iterdir()))
     ranges = {name: Ranges(scratch / name, PART_SCHEMAS[name], key, hex_bounds(count)) for name, key in BY_ARTICLE.items()}
     ranges["sources"] = Ranges(scratch / "sources", PART_SCHEMAS["sources"], "source_path",
-                               bounds_of(live.column("source_path"), count))
+                               bounds_of(live.paths(), live.files, count))
     dimensions = {name: [PART_SCHEMAS[name].empty_table()] for name in DIMENSIONS}
-    for part_id, paths in part_groups(live)():
+    for part_id, paths in live.by_part(scratch / "live", count):
         for name in [*ranges, *DIMENSIONS]:
             table = read_part_table(out, part_id, name)
             table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))

@@ -19,6 +19,7 @@ leaves the input folder:
 
 from __future__ import annotations
 
+import bisect
 import errno
 import hashlib
 import os
@@ -26,9 +27,11 @@ import re
 import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 
 from pipelines.layout import ENTRIES, LOCK
 from transforms.extract import Extracted, extract, rejected, unreadable
@@ -56,8 +59,13 @@ CHUNK_ROWS = 16_384  # entries listed are Python objects this many at a time (ab
 
 
 def walk(root: Path) -> pa.Table:
-    """(relative POSIX path, size, mtime_ns) of every file under `root`, sorted by path: an Arrow
-    table of FOUND_SCHEMA (`source_path`, `size_bytes`, `mtime_ns`).
+    """`walk_batches` as one table (tests, tools and `read_folder`)."""
+    return pa.Table.from_batches(list(walk_batches(root)), FOUND_SCHEMA)
+
+
+def walk_batches(root: Path, scratch: Path | None = None) -> Iterator[pa.RecordBatch]:
+    """(relative POSIX path, size, mtime_ns) of every file under `root`, sorted by path: record
+    batches of FOUND_SCHEMA (`source_path`, `size_bytes`, `mtime_ns`) of up to CHUNK_ROWS rows.
 
     Hidden files and folders (`.git`, `.DS_Store`) are skipped, and so are newsfm's own entries
     in an output folder (one holding `.newsfm.lock`). Linked folders are not descended into,
@@ -70,12 +78,40 @@ def walk(root: Path) -> pa.Table:
     cannot be listed, OSError: an unreadable input folder must not publish an empty warehouse.
     Names that are not UTF-8 are given as `printable_path` shows them.
 
-    However big the folder, entries are held as Python objects at most CHUNK_ROWS at a time.
+    Nothing holds every path: folders are visited in path order, each one's entries sorted
+    (a folder's subfolder `a` as `a/`, which is where its files' paths sort), so the rows come
+    out sorted, held as Python objects at most a folder or CHUNK_ROWS at a time. The few that
+    cannot be placed so (names that are not UTF-8, folders that cannot be listed) are merged in
+    at the end; until then the rows wait in `scratch` (an Arrow IPC file), or in memory without one.
     """
-    found = Listing()
-    folders = [(os.fspath(root), "")]
+    out = SortedOutput(scratch)
+    folders = [Folder.listed(os.fspath(root), "", out)]
     while folders:
-        folder, prefix = folders.pop()
+        folder = folders[-1]
+        if not folder.subfolders:
+            out.extend(folder.files)
+            folders.pop()
+            continue
+        name, path = folder.subfolders.pop()
+        key = f"{folder.prefix}{name}/"
+        out.extend(folder.files_before(key))
+        listed = Folder.listed(path, key, out)
+        if listed is not None:
+            folders.append(listed)
+    yield from out.batches()
+
+
+class Folder:
+    """A folder's files (sorted rows, not yet given out) and its subfolders (to visit; the next
+    one last)."""
+
+    def __init__(self, prefix: str, files: pa.Table, subfolders: list[tuple[str, str]]) -> None:
+        self.prefix, self.files, self.subfolders = prefix, files, subfolders
+
+    @classmethod
+    def listed(cls, folder: str, prefix: str, out: "SortedOutput") -> "Folder | None":
+        """The folder at `folder` (its files' paths start with `prefix`); None when it cannot be
+        listed, which it then is as an entry of its own (to `out`, aside)."""
         listed, subfolders = Listing(), []
         own, output = [], False  # entries named like newsfm's own, kept unless the folder holds its lock
         try:
@@ -91,13 +127,100 @@ def walk(root: Path) -> pa.Table:
         except OSError as error:
             if not prefix:
                 raise OSError(error.errno, f"the input folder {folder} cannot be listed: {error.strerror}") from None
-            found.add(prefix[:-1], *stat_of(folder, follow_symlinks=False))
-            continue
+            out.aside.append((prefix[:-1], *stat_of(folder, follow_symlinks=False)))
+            return None
         for entry in own if not output else ():
             add_entry(entry, prefix, listed, subfolders)
-        found.extend(listed)
-        folders.extend(subfolders)
-    return found.table()
+        out.aside += listed.undecodable_entries()
+        subfolders.sort(key=lambda subfolder: subfolder[0] + "/", reverse=True)
+        return cls(prefix, listed.sorted_table(), subfolders)
+
+    def files_before(self, key: str) -> pa.Table:
+        """Give out the files whose paths sort before `key` (none for a key that is not UTF-8:
+        the files under it are set aside, and may come out at any point)."""
+        if not is_utf8(key):
+            return self.files.slice(0, 0)
+        count = bisect.bisect_left(PythonView(self.files.column("source_path")), key)
+        before, self.files = self.files.slice(0, count), self.files.slice(count)
+        return before
+
+
+class PythonView:
+    """A sorted string array as a sequence of Python strings, for `bisect` (a few look-ups)."""
+
+    def __init__(self, values: pa.Array | pa.ChunkedArray) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i: int) -> str:
+        return self.values[i].as_py()
+
+
+class SortedOutput:
+    """Rows given in path order, gathered into batches of CHUNK_ROWS (in `scratch`, an Arrow IPC
+    file, or in memory), and the rows `aside` that are merged in at the end."""
+
+    def __init__(self, scratch: Path | None) -> None:
+        self.scratch = scratch
+        self.writer = ipc.new_file(str(scratch), FOUND_SCHEMA) if scratch else None
+        self.held: list[pa.RecordBatch] = []
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+        self.escaped: list[pa.Array] = []  # paths holding `\x`: a printable name must not be one of them
+        self.aside: list[tuple[str, int | None, int | None]] = []
+
+    def extend(self, rows: pa.Table) -> None:
+        if rows.num_rows:
+            self.pending.append(rows)
+            self.pending_rows += rows.num_rows
+            if self.pending_rows >= CHUNK_ROWS:
+                self.flush()
+
+    def flush(self) -> None:
+        rows = pa.concat_tables(self.pending).combine_chunks() if self.pending else FOUND_SCHEMA.empty_table()
+        self.pending, self.pending_rows = [], 0
+        for batch in rows.to_batches(max_chunksize=CHUNK_ROWS):
+            paths = batch.column("source_path")
+            self.escaped.append(paths.filter(pc.match_substring(paths, "\\x")))
+            if self.writer:
+                self.writer.write_batch(batch)
+            else:
+                self.held.append(batch)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Every row, sorted: the rows given, with those aside merged in."""
+        self.flush()
+        if self.writer:
+            self.writer.close()
+        aside = aside_table(self.aside, pa.chunked_array(self.escaped, pa.string()))
+        for batch in self.stored():
+            if aside.num_rows and batch.num_rows:
+                count = pc.sum(pc.less_equal(aside.column("source_path"), batch.column("source_path")[-1])).as_py() or 0
+                if count:
+                    merged = pa.concat_tables([aside.slice(0, count), pa.Table.from_batches([batch])]).sort_by("source_path")
+                    batch, aside = merged.combine_chunks().to_batches()[0], aside.slice(count)
+            yield batch
+        if aside.num_rows:
+            yield aside.combine_chunks().to_batches()[0]
+        if self.scratch:
+            self.scratch.unlink()
+
+    def stored(self) -> Iterator[pa.RecordBatch]:
+        if not self.writer:
+            yield from self.held
+            return
+        with ipc.open_file(str(self.scratch)) as reader:
+            for i in range(reader.num_record_batches):
+                yield reader.get_batch(i)
+
+
+def aside_table(aside: list[tuple[str, int | None, int | None]], escaped: pa.ChunkedArray) -> pa.Table:
+    """The rows set aside, names made printable, sorted by path."""
+    shown = sorted(printable(aside, others=escaped))
+    return pa.Table.from_arrays([pa.array(list(column), kind) for column, kind in zip(
+        zip(*shown) if shown else ((), (), ()), FOUND_SCHEMA.types)], schema=FOUND_SCHEMA)
 
 
 def add_entry(entry: os.DirEntry, prefix: str, listed: "Listing", subfolders: list[tuple[str, str]]) -> None:
@@ -107,16 +230,16 @@ def add_entry(entry: os.DirEntry, prefix: str, listed: "Listing", subfolders: li
         is_folder = False
     if is_folder:
         if not entry.is_symlink():
-            subfolders.append((entry.path, f"{prefix}{entry.name}/"))
+            subfolders.append((entry.name, entry.path))
         return
     listed.add(prefix + entry.name, *stat_of(entry.path, follow_symlinks=True))
 
 
 class Listing:
-    """Entries found, as column lists of up to CHUNK_ROWS entries, then as Arrow arrays.
+    """A folder's entries, as column lists of up to CHUNK_ROWS entries, then as Arrow arrays.
 
     Names that are not UTF-8 (surrogate-escaped by `os.scandir`) cannot be Arrow strings: they
-    are kept aside, few, and made printable once every other path is known (`table`).
+    are kept apart (`undecodable`), few, and made printable once every other path is known.
     """
 
     def __init__(self) -> None:
@@ -147,39 +270,20 @@ class Listing:
         self.chunks.append((paths, sizes, mtimes))
         self.paths, self.sizes, self.mtimes = [], [], []
 
-    def extend(self, other: "Listing") -> None:
-        self.chunks += other.chunks
-        self.undecodable += other.undecodable
-        self.paths += other.paths
-        self.sizes += other.sizes
-        self.mtimes += other.mtimes
-        if len(self.paths) >= CHUNK_ROWS:
-            self.flush()
-
-    def table(self) -> pa.Table:
-        """Every entry, names made printable, sorted by path (as Python sorts str: by code point)."""
+    def undecodable_entries(self) -> list[tuple[str, int | None, int | None]]:
         self.flush()
-        columns = [pa.chunked_array([chunk[i] for chunk in self.chunks], kind)
-                   for i, kind in enumerate(FOUND_SCHEMA.types)]
+        return self.undecodable
+
+    def sorted_table(self) -> pa.Table:
+        """The entries whose names are UTF-8, sorted by path (as Python sorts str: by code point,
+        which is the order of their UTF-8 bytes, Arrow's)."""
+        self.flush()
+        table = pa.Table.from_arrays([pa.chunked_array([chunk[i] for chunk in self.chunks], kind)
+                                      for i, kind in enumerate(FOUND_SCHEMA.types)], schema=FOUND_SCHEMA)
         self.chunks = []
-        if self.undecodable:
-            shown = printable(self.undecodable, others=columns[0])
-            self.undecodable = []
-            columns = [pa.chunked_array([*column.chunks, pa.array(values, column.type)])
-                       for column, values in zip(columns, zip(*shown))]
-        # Sorting takes a copy of each column: one at a time, each made one array first (a take
-        # from chunks would combine them into a third copy), the unsorted one dropped at once and
-        # its memory handed back to the system before the next copy (memory pools keep it else)
-        pool, order = pa.default_memory_pool(), None
-        for i in range(len(columns)):
-            column, columns[i] = columns[i].combine_chunks(), None
-            pool.release_unused()
-            if order is None:
-                order = pc.sort_indices(column)  # UTF-8 byte order is code point order, as Python sorts
-            columns[i] = pa.chunked_array([column.take(order)])
-            del column
-            pool.release_unused()
-        return pa.Table.from_arrays(columns, schema=FOUND_SCHEMA)
+        if table.num_rows < 2:
+            return table
+        return table.take(pc.sort_indices(table.column("source_path")))
 
 
 def is_utf8(path: str) -> bool:

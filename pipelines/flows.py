@@ -25,13 +25,15 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
-from pipelines.discover import content_hash, walk
+from pipelines.discover import FOUND_SCHEMA
 from pipelines.parallel import in_own_process, parse_in_pool, worker_pool
 from pipelines.combine import combine_into
 from pipelines.layout import Layout
-from pipelines.parts import compact, read_part_table, remove_parts_except
+from pipelines.parts import LIVE_SCHEMA, LiveFiles, compact, read_part_table, remove_parts_except
 from pipelines.sql.engine import analyse_into
-from pipelines.state import Changes, classify, nothing_to_do, read_state, settings_key, write_state
+from pipelines.state import (
+    STATE_SCHEMA, Changes, Values, find_changes_in, nothing_to_do, settings_key, write_state,
+)
 from pipelines.store import (
     SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
     remove_old_snapshots,
@@ -89,12 +91,12 @@ RETRIES = dict(retries=2, retry_delay_seconds=3, retry_condition_fn=transient_io
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def find_changes(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool) -> tuple[Changes, str | None]:
-    """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
-    is compared with full_refresh), with a notice when the record cannot be used."""
-    found = walk(raw_dir)
-    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, key)
-    return classify(found, state, lambda path: content_hash(raw_dir, path)), notice
+def find_changes(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool, settings: Settings
+                 ) -> tuple[Changes, str | None]:
+    """Every input file and what differs from the state record, in a process of its own
+    (`pipelines.state.find_changes_in`): the walk holds a column per file, the flow only the
+    counts and the file of decisions it reads as it goes."""
+    return in_own_process(find_changes_in, raw_dir, out_dir, key, full_refresh, workers=settings.worker_count)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
@@ -103,15 +105,10 @@ def parse_batch(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def combine(out: Path, snapshot: SnapshotWriter, live: pa.Table, settings: Settings) -> dict:
-    """Combine the parts out of core into the snapshot's warehouse tables, in a process of its
-    own (`pipelines.combine.combine_into`); returns the file figures."""
-    live_file = Layout(out).live_file
-    live_file.parent.mkdir(parents=True, exist_ok=True)  # an empty input folder wrote no part
-    with ipc.new_file(str(live_file), live.schema) as writer:
-        writer.write_table(live)
-    rows, figures = in_own_process(combine_into, out, snapshot, workers=settings.worker_count)
-    live_file.unlink()
+def combine(out: Path, snapshot: SnapshotWriter, live: LiveFiles, settings: Settings) -> dict:
+    """Combine the parts of the live files out of core into the snapshot's warehouse tables, in
+    a process of its own (`pipelines.combine.combine_into`); returns the file figures."""
+    rows, figures = in_own_process(combine_into, out, snapshot, live, workers=settings.worker_count)
     snapshot.rows.update(rows)
     return figures
 
@@ -147,27 +144,35 @@ def publish_snapshot(out: Path, snapshot: SnapshotWriter, info: dict) -> str:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def record(out: Path, changes: Changes, part_ids: list[str], live: pa.Table, key: str, snapshot: str,
+def record(out: Path, changes: Changes, part_ids: list[str], live: LiveFiles, key: str, snapshot: str,
            settings: Settings, discovered_ns: int) -> None:
     """Write the state record of the published snapshot, then delete the parts it no longer names."""
     write_state(out, new_entries(out, changes, part_ids, live), key, snapshot, settings.analytics,
                 racy_after_ns=discovered_ns - RACY_NS)
-    remove_parts_except(out, keep=pc.unique(live.column("part_id")).to_pylist())
+    remove_parts_except(out, keep=live.per_part)
+    remove_scratch(out)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def keep_published(out: Path, changes: Changes, key: str, settings: Settings, discovered_ns: int) -> None:
     """Nothing to do: remember new times of unchanged files (so they are not hashed again) and
     remove what a run killed after it published left behind."""
+    parts = set()  # taken before the record is replaced: they are read from it
+    for _files, part_ids in changes.pieces("part_id"):
+        parts.update(pc.unique(part_ids).drop_null().to_pylist())
     if changes.touched:
-        unchanged = changes.unchanged
-        write_state(out, unchanged, key, changes.state.snapshot, settings.analytics,
+        write_state(out, changes.unchanged_batches(), key, changes.state.snapshot, settings.analytics,
                     racy_after_ns=discovered_ns - RACY_NS)
-        parts = unchanged.column("part_id")
-    else:
-        parts = changes.recorded("part_id")
     remove_old_snapshots(out)
-    remove_parts_except(out, keep=pc.unique(parts).drop_null().to_pylist())
+    remove_parts_except(out, keep=parts)
+    remove_scratch(out)
+
+
+def remove_scratch(out: Path) -> None:
+    """The run's files of decisions and of live files, once the state record is written."""
+    layout = Layout(out)
+    for scratch in (layout.changes_file, layout.live_file):
+        scratch.unlink(missing_ok=True)
 
 
 @flow(name="build-warehouse")
@@ -200,7 +205,7 @@ def build_warehouse(
     key = settings_key(raw, settings)
     with output_lock(out, settings.lock_timeout) as lock_notice:
         discovered_ns = time.time_ns()
-        changes, notice = find_changes(raw, out, key, full_refresh)
+        changes, notice = find_changes(raw, out, key, full_refresh, settings)
         notices = [n for n in (lock_notice, notice) if n]
         published = current_snapshot(out)
         if nothing_to_do(changes, published.name if published else None, settings.analytics):
@@ -209,8 +214,8 @@ def build_warehouse(
             summary = run_summary(manifest["files"], changes.counts(), notices, manifest["rows"], str(out),
                                   manifest["snapshot"], False, time.perf_counter() - started)
         else:
-            part_ids = parse_batches(raw, out, changes.to_parse, settings)
-            live = compact(out, live_parts(out, changes, part_ids), small=settings.batch_size // 2)
+            part_ids = parse_batches(raw, out, changes, settings)
+            live = compact(out, write_live(out, changes, part_ids), small=settings.batch_size // 2)
             snapshot = SnapshotWriter(out)
             figures = combine(out, quote(snapshot), quote(live), settings)
             analyse(out, quote(snapshot), settings)
@@ -223,58 +228,60 @@ def build_warehouse(
     return summary
 
 
-def live_parts(out: Path, changes: Changes, part_ids: list[str]) -> pa.Table:
-    """source_path → part id of every file, as a table of those two columns sorted by
-    source_path: the unchanged files' recorded parts, and the parts of this run's batches."""
+def write_live(out: Path, changes: Changes, part_ids: list[str]) -> LiveFiles:
+    """The live files, source_path → part id sorted by path, written into OUT/state/live.arrow a
+    batch at a time: the unchanged files' recorded parts, and the parts of this run's batches."""
     parsed = (pa.repeat(pa.scalar(part_id, pa.string()), sources.num_rows)
               for part_id, sources in this_runs_sources(out, changes, part_ids, []))
-    column = changes.recorded("part_id", parsed)
-    return pa.Table.from_arrays([changes.found.column("source_path"), column], names=["source_path", "part_id"])
+    path = Layout(out).live_file
+    with ipc.new_file(str(path), LIVE_SCHEMA) as writer:
+        for files, parts in changes.pieces("part_id", parsed):
+            writer.write_batch(pa.RecordBatch.from_arrays([files.column("source_path"), parts], schema=LIVE_SCHEMA))
+    return LiveFiles(path)
 
 
-def new_entries(out: Path, changes: Changes, part_ids: list[str], live: pa.Table) -> Iterator[pa.RecordBatch]:
+def new_entries(out: Path, changes: Changes, part_ids: list[str], live: LiveFiles) -> Iterator[pa.RecordBatch]:
     """The state record's rows for every live file, a batch at a time: its stat now, the hash its
     part recorded (the record's own for an unchanged file), and its part in `live` (after compaction)."""
-    if not live.column("source_path").equals(changes.found.column("source_path")):
-        raise RuntimeError("the live files are not the files found")
     hashes = (chunk for _part_id, sources in this_runs_sources(out, changes, part_ids, ["content_sha256"])
               for chunk in sources.column("content_sha256").chunks)
-    start = 0
-    for piece in changes.pieces("content_sha256", hashes):
-        files = changes.found.slice(start, len(piece))
+    parts = Values(live.batches(), LIVE_SCHEMA)
+    for files, piece in changes.pieces("content_sha256", hashes):
+        files_live = parts.take(len(piece))
+        if not files_live.column("source_path").equals(files.column("source_path")):
+            raise RuntimeError("the live files are not the files found")
         yield pa.RecordBatch.from_arrays(
-            [*(column.combine_chunks() for column in files.columns), piece,
-             live.column("part_id").slice(start, len(piece)).combine_chunks()],
-            names=["source_path", "size_bytes", "mtime_ns", "content_sha256", "part_id"])
-        start += len(piece)
+            [*(files.column(name) for name in FOUND_SCHEMA.names), piece, files_live.column("part_id")],
+            names=STATE_SCHEMA.names)
+    parts.close()
 
 
 def this_runs_sources(out: Path, changes: Changes, part_ids: list[str], columns: list[str]
                       ) -> Iterator[tuple[str, pa.Table]]:
     """Each part of this run with its `sources` rows (source_path and `columns`), in the order of
-    `changes.to_parse`: the parts hold its batches in turn, one row per file, one part read at a time."""
-    to_parse = changes.to_parse
-    start = 0
+    the files parsed: the parts hold its batches in turn, one row per file, one part read at a time."""
+    to_parse = Values(changes.parsed_paths(), pa.string())
     for part_id in part_ids:
         sources = read_part_table(out, part_id, "sources", ["source_path", *columns])
-        if not sources.column("source_path").equals(to_parse.slice(start, sources.num_rows)):
+        expected = to_parse.take(sources.num_rows)
+        if not sources.column("source_path").combine_chunks().equals(expected):
             sources = sources.sort_by("source_path")
-            if not sources.column("source_path").equals(to_parse.slice(start, sources.num_rows)):
+            if not sources.column("source_path").combine_chunks().equals(expected):
                 raise RuntimeError(f"part {part_id} does not hold the files of its batch")
-        start += sources.num_rows
         yield part_id, sources.select(columns)
-    if start != len(to_parse):
-        raise RuntimeError(f"the parts of this run hold {start} files, not the {len(to_parse)} parsed")
+    to_parse.close()
 
 
-def parse_batches(raw: Path, out: Path, paths: pa.ChunkedArray, settings: Settings) -> list[str]:
-    """Parse `paths` in batch task runs (in `workers` processes); returns the part id of each batch,
-    in order (batch k holds `paths[k * batch_size:(k + 1) * batch_size]`).
+def parse_batches(raw: Path, out: Path, changes: Changes, settings: Settings) -> list[str]:
+    """Parse the new and changed files in batch task runs (in `workers` processes); returns the
+    part id of each batch, in order (batch k holds the files parsed `k * batch_size` to
+    `(k + 1) * batch_size`).
 
     Batches are submitted as others finish, two per process that parses them at most (see
     `batches_at_once`), and each one's paths become Python strings only when it is submitted.
     """
-    size, total, at_once = settings.batch_size, len(paths), batches_at_once(settings)
+    size, total, at_once = settings.batch_size, changes.files_to_parse, batches_at_once(settings)
+    paths = Values(changes.parsed_paths(), pa.string())
     starts = range(0, total, size)
     part_ids: list[str] = [""] * len(starts)
     done = 0
@@ -284,11 +291,12 @@ def parse_batches(raw: Path, out: Path, paths: pa.ChunkedArray, settings: Settin
         running: dict[PrefectFuture, tuple[int, int]] = {}
         while True:
             for index, start in waiting:
-                chunk = paths.slice(start, size).to_pylist()
+                chunk = paths.take(min(size, total - start)).to_pylist()
                 running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
                 if len(running) >= at_once:
                     break
             if not running:
+                paths.close()
                 return part_ids
             future = next(as_completed(list(running)))
             index, files = running.pop(future)

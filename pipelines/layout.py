@@ -10,7 +10,9 @@
     OUT/state/files.arrow                   the state record (see pipelines.state)
     OUT/state/parts/<part id>/<part>.arrow  each parsed batch (see pipelines.parts)
     OUT/state/spill/                        scratch of a running build's combine and analytics (see pipelines.spill)
-    OUT/state/live.arrow                    scratch: the live files' parts, handed to combine
+    OUT/state/walk.arrow                    scratch: the files found, while the walk sets some aside (pipelines.discover)
+    OUT/state/changes.arrow                 scratch: the files found and what changed (see pipelines.state)
+    OUT/state/live.arrow                    scratch: the live files' parts (see pipelines.parts.LiveFiles)
     OUT/report/index.html                   `newsfm report`
 """
 
@@ -78,6 +80,10 @@ class Layout:
     @property
     def live_file(self) -> Path:
         return self.state / "live.arrow"
+
+    @property
+    def changes_file(self) -> Path:
+        return self.state / "changes.arrow"
 
     @property
     def report(self) -> Path:

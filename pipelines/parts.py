@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,6 +21,7 @@ import pyarrow.ipc as ipc
 from pipelines.durable import publish_folder, synced_file, temporary_name
 from pipelines.killpoints import checkpoint
 from pipelines.layout import Layout
+from pipelines.spill import Ranges, hex_bounds
 from transforms.combine import Load
 from transforms.normalize import PART_SCHEMAS
 
@@ -93,31 +94,93 @@ def part_groups(live: pa.Table) -> Callable[[], Iterator[tuple[str, pa.Array]]]:
     return groups
 
 
-def files_per_part(live: pa.Table) -> dict[str, int]:
+LIVE_SCHEMA = pa.schema([("source_path", pa.string()), ("part_id", pa.string())])  # as `flows.live_parts` makes it
+LIVE_BATCH_ROWS = 65_536  # rows per record batch of the live files' file: what combine holds of it at once
+
+
+class LiveFiles:
+    """The live files (source_path → part_id, sorted by path), a table or the Arrow IPC file the
+    flow writes, read a record batch at a time: the flow and out-of-core combine never hold them
+    whole (a million files' paths and part ids take about 120 MB). Parts merged by `compact` are
+    `renamed` as they are read, so the file is written once."""
+
+    def __init__(self, live: pa.Table | Path, renamed: Mapping[str, str] | None = None) -> None:
+        self.live, self.renamed = live, dict(renamed or {})
+        self.per_part: dict[str, int] = {}  # files per part
+        for batch in self.batches():
+            for part_id, files in files_per_part(batch).items():
+                self.per_part[part_id] = self.per_part.get(part_id, 0) + files
+        self.files = sum(self.per_part.values())
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        for batch in self.stored_batches():
+            if self.renamed:
+                at = pc.index_in(batch.column("part_id"), value_set=pa.array(list(self.renamed), pa.string()))
+                renamed = pc.take(pa.array(list(self.renamed.values()), pa.string()), at)
+                batch = batch.set_column(1, "part_id", pc.coalesce(renamed, batch.column("part_id")))
+            yield batch
+
+    def stored_batches(self) -> Iterator[pa.RecordBatch]:
+        if isinstance(self.live, pa.Table):
+            yield from self.live.select(LIVE_SCHEMA.names).to_batches(max_chunksize=LIVE_BATCH_ROWS)
+            return
+        with ipc.open_file(self.live) as reader:  # read, not mapped: a mapped file's pages count as memory
+            for i in range(reader.num_record_batches):
+                yield reader.get_batch(i)
+
+    def with_parts_renamed(self, parts: Iterable[str], part_id: str) -> "LiveFiles":
+        """The live files with `part_id` for each of `parts`."""
+        parts = set(parts)
+        renamed = {old: part_id if new in parts else new for old, new in self.renamed.items()}
+        return LiveFiles(self.live, renamed | dict.fromkeys(parts, part_id))
+
+    @property
+    def table(self) -> pa.Table:
+        """Every live file as one table (tests and tools)."""
+        return pa.Table.from_batches(list(self.batches()), LIVE_SCHEMA)
+
+    def paths(self) -> Iterator[pa.Array]:
+        return (batch.column("source_path") for batch in self.batches())
+
+    def by_part(self, folder: Path, count: int) -> Iterator[tuple[str, pa.Array]]:
+        """Each part, in part id order, with the paths of its live files (sorted): the files are
+        scattered into `count` ranges of part ids on disk, then grouped a range at a time."""
+        ranges = Ranges(folder, LIVE_SCHEMA, "part_id", hex_bounds(count))  # part ids are uuid4 hex digits
+        for batch in self.batches():
+            ranges.add(pa.Table.from_batches([batch], LIVE_SCHEMA))
+        for files in ranges:
+            files = files.take(pc.sort_indices(files.column("part_id")))  # stable: paths stay sorted
+            start = 0
+            for part_id, size in sorted(files_per_part(files).items()):
+                yield part_id, files.column("source_path").slice(start, size).combine_chunks()
+                start += size
+
+
+def files_per_part(live: pa.Table | pa.RecordBatch) -> dict[str, int]:
     counts = pc.value_counts(live.column("part_id"))
     return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
 
 
-def parts_to_merge(live: pa.Table, small: int, at: int = COMPACT_AT) -> set[str]:
-    """The parts holding fewer than `small` live files, once there are `at` of them (else none).
+def parts_to_merge(per_part: Mapping[str, int], small: int, at: int = COMPACT_AT) -> set[str]:
+    """The parts holding fewer than `small` live files (`per_part`: files per part), once there
+    are `at` of them (else none).
 
     Each incremental run with changes adds a small part, and a part stays while any of its files
     lives, so without merging a folder served every 15 minutes would gather thousands of parts.
     """
-    merged = {part_id for part_id, files in files_per_part(live).items() if files < small}
+    merged = {part_id for part_id, files in per_part.items() if files < small}
     return merged if len(merged) >= at else set()
 
 
-def compact(out_dir: Path, live: pa.Table, small: int) -> pa.Table:
-    """Merge the `parts_to_merge` into one new part; returns `live` with the new part ids."""
-    merged = parts_to_merge(live, small)
+def compact(out_dir: Path, live: LiveFiles, small: int) -> LiveFiles:
+    """Merge the `parts_to_merge` into one new part; returns the live files with the new part ids."""
+    merged = sorted(parts_to_merge(live.per_part, small))
     if not merged:
         return live
-    moved = pc.is_in(live.column("part_id"), value_set=pa.array(sorted(merged), pa.string()))
-    load = loader(out_dir, live.filter(moved))
-    part_id = write_part(out_dir, {name: load(name) for name in PART_SCHEMAS})
-    column = live.schema.get_field_index("part_id")
-    return live.set_column(column, live.schema.field(column), pc.if_else(moved, part_id, live.column(column)))
+    moved = pa.Table.from_batches([batch.filter(pc.is_in(batch.column("part_id"), value_set=pa.array(merged, pa.string())))
+                                   for batch in live.batches()], LIVE_SCHEMA)  # small parts' files: few
+    load = loader(out_dir, moved)
+    return live.with_parts_renamed(merged, write_part(out_dir, {name: load(name) for name in PART_SCHEMAS}))
 
 
 def remove_parts_except(out_dir: Path, keep: Iterable[str]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -35,10 +35,15 @@ def hex_bounds(count: int) -> list[str]:
     return sorted({format(i * steps // count, f"0{HEX_DIGITS}x") for i in range(1, count)})
 
 
-def bounds_of(sorted_keys: pa.ChunkedArray | pa.Array, count: int) -> list[str]:
-    """Bounds cutting keys spread like the sorted `sorted_keys` into `count` ranges of equal size."""
-    n = len(sorted_keys)
-    return sorted({sorted_keys[i * n // count].as_py() for i in range(1, count)} - {None}) if n else []
+def bounds_of(sorted_keys: Iterable[pa.Array], total: int, count: int) -> list[str]:
+    """Bounds cutting `total` sorted keys (given in consecutive arrays) into `count` ranges of equal size."""
+    wanted = sorted({i * total // count for i in range(1, count)})
+    bounds, start = [], 0
+    for keys in sorted_keys:
+        while wanted and wanted[0] < start + len(keys):
+            bounds.append(keys[wanted.pop(0) - start].as_py())
+        start += len(keys)
+    return sorted(set(bounds) - {None})
 
 
 class Ranges:
@@ -73,6 +78,7 @@ class Ranges:
         for index, pieces in self.pending.items():
             self.writer(index).write_table(pa.concat_tables(pieces).combine_chunks())
         self.pending, self.pending_bytes = {}, 0
+        pa.default_memory_pool().release_unused()
 
     def writer(self, index: int) -> ipc.RecordBatchStreamWriter:
         if index not in self.writers:

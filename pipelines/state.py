@@ -11,25 +11,31 @@ describes is published, and parts are deleted only after that, so a run killed a
 leaves a record whose parts all exist. A record that is missing, unreadable, of another
 version or made with other parse settings is ignored: the build is then a full one.
 
-Nothing here holds a Python object per file: the files found, the record and the decisions are
-Arrow columns, and the record is read a record batch (STATE_BATCH_ROWS rows) at a time, so a
-build of a million files keeps the record's columns in memory only where it needs them.
+    OUT/state/changes.arrow scratch of a build: every file found, in path order, with its stat,
+                            what changed (`status`) and its row in the record (CHANGES_SCHEMA)
+
+Nothing here holds a column per file: the files found come from the walk a batch at a time,
+in path order, and are merged with the record, read a record batch (STATE_BATCH_ROWS rows) at a
+time; the decisions go into `changes.arrow`, which the flow reads again a batch at a time
+wherever it needs the files (to parse, for the live files, for the new record). Memory is that
+of a batch, of the largest folder (the walk sorts each folder's files) and of the paths deleted
+since the last build, whatever the number of files.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from pipelines.discover import FOUND_SCHEMA
+from pipelines.discover import FOUND_SCHEMA, content_hash, walk_batches
 from pipelines.durable import durable_file, leftover_temporaries
 from pipelines.layout import Layout
 from pipelines.store import current_snapshot
@@ -120,64 +126,85 @@ def strictly_increasing(paths: pa.Array | pa.ChunkedArray) -> bool:
     return len(paths) < 2 or pc.all(pc.less(paths.slice(0, len(paths) - 1), paths.slice(1))).as_py()
 
 
+CHANGES_SCHEMA = pa.schema([*FOUND_SCHEMA, pa.field("status", pa.int8()), pa.field("recorded_at", pa.int64())])
+
+
 @dataclass
 class Changes:
-    """What differs between the files found now and the state record, as Arrow columns aligned
-    with the files found (sorted by path)."""
+    """What differs between the files found now and the state record: for each file found, in
+    path order, its stat, its decision (`status`: UNCHANGED, NEW or CHANGED) and its row in the
+    record (`recorded_at`, null when it has none), as rows of CHANGES_SCHEMA.
 
-    found: pa.Table  # every file found: source_path, size_bytes, mtime_ns (pipelines.discover.walk)
-    status: pa.ChunkedArray  # int8 per file found: UNCHANGED, NEW or CHANGED
-    recorded_at: pa.ChunkedArray  # int64 per file found: its row in the record, null when it has none
+    `files` is the scratch file OUT/state/changes.arrow, which a build reads a record batch at a
+    time wherever it needs the files (so it never holds a column per file), or a table (tests).
+    """
+
+    files: Path | pa.Table
+    counted: dict[str, int]  # new, changed, unchanged, deleted
     deleted: pa.ChunkedArray  # string: the recorded paths not found, sorted
     touched: int = 0  # unchanged files whose size or time moved (their hash did not)
     state: State | None = None  # the record compared against
     segments: list[int] = field(default_factory=list)  # per record batch, the end of its files found
 
+    def batches(self, columns: Sequence[str] = CHANGES_SCHEMA.names) -> Iterator[pa.RecordBatch]:
+        if isinstance(self.files, pa.Table):
+            yield from self.files.select(list(columns)).to_batches(max_chunksize=STATE_BATCH_ROWS)
+            return
+        options = ipc.IpcReadOptions(included_fields=[CHANGES_SCHEMA.get_field_index(name) for name in columns])
+        for batch in record_batches(self.files, options):
+            yield batch.select(list(columns))
+
     @property
-    def parsing(self) -> pa.ChunkedArray:
-        """True for each file found that is new or changed: it is parsed."""
-        return pc.not_equal(self.status, UNCHANGED)
+    def found(self) -> int:
+        return self.counted["new"] + self.counted["changed"] + self.counted["unchanged"]
+
+    @property
+    def files_to_parse(self) -> int:
+        return self.counted["new"] + self.counted["changed"]
+
+    def parsed_paths(self) -> Iterator[pa.Array]:
+        """The paths of the new and changed files (they are parsed), in order, a batch at a time."""
+        for batch in self.batches(["source_path", "status"]):
+            yield batch.column(0).filter(pc.not_equal(batch.column(1), UNCHANGED))
 
     @property
     def to_parse(self) -> pa.ChunkedArray:
-        """The paths of the new and changed files, sorted."""
-        return self.paths_where(self.parsing)
+        """The paths of the new and changed files, sorted (tests and tools: builds take `parsed_paths`)."""
+        return pa.chunked_array(list(self.parsed_paths()), pa.string())
 
     @property
     def new(self) -> pa.ChunkedArray:
-        return self.paths_where(pc.equal(self.status, NEW))
+        return self.paths_with(NEW)
 
     @property
     def changed(self) -> pa.ChunkedArray:
-        return self.paths_where(pc.equal(self.status, CHANGED))
+        return self.paths_with(CHANGED)
 
-    def paths_where(self, mask: pa.ChunkedArray) -> pa.ChunkedArray:
-        paths = self.found.column("source_path")
-        selected = pc.sum(mask).as_py() or 0
-        return paths if selected == len(paths) else paths.filter(mask)  # all of them: no copy
+    def paths_with(self, status: int) -> pa.ChunkedArray:
+        return pa.chunked_array([batch.column(0).filter(pc.equal(batch.column(1), status))
+                                 for batch in self.batches(["source_path", "status"])], pa.string())
 
     @property
     def any(self) -> bool:
-        return bool(len(self.deleted)) or pc.any(pc.not_equal(self.status, UNCHANGED)).as_py() is True
+        return self.found > self.counted["unchanged"] or self.counted["deleted"] > 0
 
     def counts(self) -> dict[str, int]:
-        counts = pc.value_counts(self.status)
-        counted = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
-        return {"new": counted.get(NEW, 0), "changed": counted.get(CHANGED, 0),
-                "unchanged": counted.get(UNCHANGED, 0), "deleted": len(self.deleted)}
+        return dict(self.counted)
 
     def recorded(self, column: str, parsed: Iterable[pa.Array] | None = None) -> pa.ChunkedArray:
-        """A value per file found: the record's `column` for the unchanged files and, for the
-        new and changed ones, the values of `parsed` (one per file parsed, in order), else null."""
-        return pa.chunked_array(list(self.pieces(column, parsed)), STATE_SCHEMA.field(column).type)
+        """A value per file found (tests and tools: builds take `pieces`)."""
+        return pa.chunked_array([values for _files, values in self.pieces(column, parsed)], STATE_SCHEMA.field(column).type)
 
-    def pieces(self, column: str, parsed: Iterable[pa.Array] | None = None) -> Iterator[pa.Array]:
-        """`recorded(column, parsed)` in consecutive pieces of at most STATE_BATCH_ROWS files,
-        made one at a time: the record is read again (`column` only) a batch at a time, and
-        `parsed` is drawn from as the files parsed come."""
-        kind = STATE_SCHEMA.field(column).type
-        values = Values(parsed, kind)
-        unchanged = pc.equal(self.status, UNCHANGED)
+    def pieces(self, column: str, parsed: Iterable[pa.Array] | None = None
+               ) -> Iterator[tuple[pa.RecordBatch, pa.Array]]:
+        """The files found in consecutive pieces of at most STATE_BATCH_ROWS, each with a value of
+        the record's `column` per file: the record's own for an unchanged file and, for a new or
+        changed one, the next value of `parsed` (one per file parsed, in order), else null.
+
+        Made one piece at a time: the files are read a batch at a time, the record again
+        (`column` only) a batch at a time, and `parsed` is drawn from as the files parsed come."""
+        values = Values(parsed, STATE_SCHEMA.field(column).type)
+        files = Values(self.batches(), CHANGES_SCHEMA)
         ends = iter(self.segments)
         start = offset = 0
         for batch in self.state.batches([column]) if self.state else ():
@@ -185,54 +212,66 @@ class Changes:
             if end is None:
                 raise RuntimeError(f"the state record {self.state.rows} changed during the build")
             for piece in range(start, end, STATE_BATCH_ROWS):
-                rows = min(STATE_BATCH_ROWS, end - piece)
-                keep = unchanged.slice(piece, rows).combine_chunks()
-                at = pc.subtract(self.recorded_at.slice(piece, rows), offset)
-                at = pc.if_else(keep, at, pa.scalar(None, pa.int64()))
-                recorded = pc.take(batch.column(column), at).combine_chunks()
-                new = rows - (pc.sum(keep).as_py() or 0)
-                yield pc.replace_with_mask(recorded, pc.invert(keep), values.take(new)) if new else recorded
+                rows = files.take(min(STATE_BATCH_ROWS, end - piece))
+                keep = pc.equal(rows.column("status"), UNCHANGED)
+                at = pc.if_else(keep, pc.subtract(rows.column("recorded_at"), offset), pa.scalar(None, pa.int64()))
+                recorded = pc.take(batch.column(column), at)
+                new = len(rows) - (pc.sum(keep).as_py() or 0)
+                yield rows, pc.replace_with_mask(recorded, pc.invert(keep), values.take(new)) if new else recorded
             start, offset = end, offset + batch.num_rows
         if next(ends, None) is not None:
             raise RuntimeError(f"the state record {self.state.rows} changed during the build")
-        for piece in range(start, len(self.found), STATE_BATCH_ROWS):  # after the record's last path: all new
-            yield values.take(min(STATE_BATCH_ROWS, len(self.found) - piece))
+        for piece in range(start, self.found, STATE_BATCH_ROWS):  # after the record's last path: all new
+            rows = files.take(min(STATE_BATCH_ROWS, self.found - piece))
+            yield rows, values.take(len(rows))
         values.close()
+        files.close()
         pa.default_memory_pool().release_unused()  # the record's batches: back to the system (pools keep memory)
+
+    def unchanged_batches(self) -> Iterator[pa.RecordBatch]:
+        """The unchanged files' rows of the record, with their current size and time (STATE_SCHEMA),
+        a batch at a time."""
+        for (files, hashes), (_files, parts) in zip(self.pieces("content_sha256"), self.pieces("part_id")):
+            rows = pa.RecordBatch.from_arrays([*(files.column(name) for name in FOUND_SCHEMA.names), hashes, parts],
+                                              schema=STATE_SCHEMA)
+            yield rows.filter(pc.equal(files.column("status"), UNCHANGED))
 
     @property
     def unchanged(self) -> pa.Table:
-        """The unchanged files' rows of the record, with their current size and time (STATE_SCHEMA)."""
-        columns = [*self.found.columns, self.recorded("content_sha256"), self.recorded("part_id")]
-        table = pa.Table.from_arrays(columns, schema=STATE_SCHEMA)
-        return table if self.counts()["unchanged"] == len(table) else table.filter(pc.equal(self.status, UNCHANGED))
+        """`unchanged_batches` as one table (tests and tools)."""
+        return pa.Table.from_batches(list(self.unchanged_batches()), STATE_SCHEMA)
 
 
 class Values:
-    """Values drawn from arrays that come one after another, so many at a time (nulls when there
-    are no arrays)."""
+    """Values drawn from arrays of type `kind` (or record batches of schema `kind`) that come one
+    after another, so many at a time (nulls when there are no arrays)."""
 
-    def __init__(self, arrays: Iterable[pa.Array] | pa.ChunkedArray | None, kind: pa.DataType) -> None:
+    def __init__(self, arrays: Iterable[pa.Array | pa.RecordBatch] | pa.ChunkedArray | None,
+                 kind: pa.DataType | pa.Schema) -> None:
         if isinstance(arrays, (pa.Array, pa.ChunkedArray)):
             arrays = arrays.chunks if isinstance(arrays, pa.ChunkedArray) else [arrays]
         self.arrays, self.kind = (iter(arrays) if arrays is not None else None), kind
-        self.pending: list[pa.Array] = []
+        self.pending: list[pa.Array | pa.RecordBatch] = []
 
-    def take(self, count: int) -> pa.Array:
-        if self.arrays is None or not count:
+    def take(self, count: int) -> pa.Array | pa.RecordBatch:
+        if self.arrays is None:
             return pa.nulls(count, self.kind)
         while sum(map(len, self.pending)) < count:
             array = next(self.arrays, None)
             if array is None:
                 raise RuntimeError(f"{count} more values were wanted than given")
-            self.pending.append(array.cast(self.kind) if array.type != self.kind else array)
-        values = pa.concat_arrays(self.pending) if len(self.pending) != 1 else self.pending[0]
+            self.pending.append(array.cast(self.kind) if isinstance(array, pa.Array) and array.type != self.kind else array)
+        if not count:
+            return (pa.RecordBatch.from_pylist([], schema=self.kind) if isinstance(self.kind, pa.Schema)
+                    else pa.array([], self.kind))
+        values = self.pending[0] if len(self.pending) == 1 else (
+            pa.concat_batches(self.pending) if isinstance(self.pending[0], pa.RecordBatch) else pa.concat_arrays(self.pending))
         self.pending = [values.slice(count)] if len(values) > count else []
         return values.slice(0, count) if len(values) > count else values
 
     def close(self) -> None:
         """Check that every value was taken."""
-        if self.arrays is not None and (self.pending or next(self.arrays, None) is not None):
+        if self.arrays is not None and (any(map(len, self.pending)) or any(map(len, self.arrays))):
             raise RuntimeError("more values were given than wanted")
 
 
@@ -336,54 +375,100 @@ def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def classify(found: pa.Table, state: State | None, content_hash: Callable[[str], str | None]) -> Changes:
-    """Compare the files found (a table of source_path, size_bytes, mtime_ns sorted by path, as
-    `walk` gives) with the state record.
+def find_changes_in(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool) -> tuple[Changes, str | None]:
+    """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
+    is compared with full_refresh), in OUT/state/changes.arrow, with a notice when the record
+    cannot be used."""
+    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, key)
+    layout = Layout(out_dir)
+    layout.state.mkdir(parents=True, exist_ok=True)
+    found = walk_batches(raw_dir, scratch=layout.state / "walk.arrow")
+    return classify(found, state, lambda path: content_hash(raw_dir, path), layout.changes_file), notice
+
+
+def classify(found: pa.Table | Iterable[pa.RecordBatch], state: State | None,
+             content_hash: Callable[[str], str | None], into: Path | None = None) -> Changes:
+    """Compare the files found (source_path, size_bytes, mtime_ns sorted by path, as `walk`
+    gives them: a table, or record batches) with the state record; the decisions are written
+    into the file `into` (a build's OUT/state/changes.arrow), or kept as a table without one.
 
     Size and time equal: unchanged, without reading the file. Otherwise `content_hash(path)`
     decides; a file that cannot be stat-ed or hashed counts as changed, so parsing reports it.
 
-    The record is read a batch at a time: the files found whose paths fall within a batch's
-    (the record is sorted, as the files are) are compared with its rows, column by column.
-    Only the files whose hash decides become Python objects, HASH_ROUND at a time.
+    Both are read a batch at a time, merged by path: the files found whose paths fall within a
+    batch of the record (both are sorted) are compared with its rows, column by column, up to
+    STATE_BATCH_ROWS files at a time. Only the files whose hash decides become Python objects,
+    HASH_ROUND at a time.
     """
-    found = found.select(FOUND_SCHEMA.names)
-    rows = len(found)
-    if state is None:
-        return Changes(found, pa.chunked_array([pa.repeat(pa.scalar(NEW, pa.int8()), rows)]),
-                       pa.chunked_array([pa.nulls(rows, pa.int64())]), pa.chunked_array([], pa.string()))
-    paths = found.column("source_path")
-    sorted_paths = PythonView(paths)
-    status, recorded_at, deleted, segments = [], [], [], []
-    touched, start, offset = 0, 0, 0
-    for batch in state.batches():
+    files = SortedRows(found.to_batches() if isinstance(found, pa.Table) else found)
+    decisions = Decisions(into)
+    deleted, segments, touched, offset = [], [], 0, 0
+    for batch in state.batches() if state else ():
         if batch.num_rows:
-            end = bisect.bisect_right(sorted_paths, batch.column("source_path")[-1].as_py(), lo=start)
-            decided, hits, gone = compare(found.slice(start, end - start), batch, content_hash)
-            status.append(decided.status)
-            recorded_at.append(pc.add(hits.cast(pa.int64()), offset))
-            deleted.append(gone)
-            touched += decided.touched
-            start, offset = end, offset + batch.num_rows
-        segments.append(start)
-    status.append(pa.repeat(pa.scalar(NEW, pa.int8()), rows - start))  # after the record's last path
-    recorded_at.append(pa.nulls(rows - start, pa.int64()))
+            recorded = batch.column("source_path")
+            seen = np.zeros(len(recorded), dtype=bool)
+            while (rows := files.through(recorded[-1].as_py(), STATE_BATCH_ROWS)) is not None:
+                decided, at = compare(rows, batch, content_hash)
+                decisions.add(rows, decided.status, pc.add(at.cast(pa.int64()), offset))
+                seen[at.drop_null().to_numpy()] = True
+                touched += decided.touched
+            deleted.append(recorded.filter(pa.array(~seen)))
+            offset += batch.num_rows
+        segments.append(decisions.rows)
+    while (rows := files.through(None, STATE_BATCH_ROWS)) is not None:  # after the record's last path: all new
+        decisions.add(rows, pa.repeat(pa.scalar(NEW, pa.int8()), rows.num_rows), pa.nulls(rows.num_rows, pa.int64()))
     pa.default_memory_pool().release_unused()  # the record's batches: back to the system (pools keep memory)
-    return Changes(found, pa.chunked_array(status, pa.int8()), pa.chunked_array(recorded_at, pa.int64()),
-                   pa.chunked_array(deleted, pa.string()), touched, state, segments)
+    deleted = pa.chunked_array(deleted, pa.string())
+    return Changes(decisions.close(), {**decisions.counted, "deleted": len(deleted)}, deleted, touched, state, segments)
 
 
-class PythonView:
-    """A sorted string array as a sequence of Python strings, for `bisect` (a few look-ups)."""
+class SortedRows:
+    """Record batches sorted by source_path, drawn from in order."""
 
-    def __init__(self, values: pa.ChunkedArray) -> None:
-        self.values = values
+    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
+        self.batches, self.head = iter(batches), None
 
-    def __len__(self) -> int:
-        return len(self.values)
+    def through(self, last: str | None, limit: int) -> pa.RecordBatch | None:
+        """The next rows (at most `limit`) whose paths sort at or before `last` (any, with None);
+        None when no more do."""
+        while self.head is None or not self.head.num_rows:
+            self.head = next(self.batches, None)
+            if self.head is None:
+                return None
+        paths = self.head.column("source_path")
+        count = len(paths) if last is None else pc.sum(pc.less_equal(paths, last)).as_py() or 0
+        if not count:
+            return None
+        rows, self.head = self.head.slice(0, min(count, limit)), self.head.slice(min(count, limit))
+        return rows
 
-    def __getitem__(self, i: int) -> str:
-        return self.values[i].as_py()
+
+class Decisions:
+    """The files found with their decisions (CHANGES_SCHEMA), added in path order: written into
+    the Arrow IPC file `into` in batches of STATE_BATCH_ROWS, or held (without a file)."""
+
+    def __init__(self, into: Path | None) -> None:
+        self.into, self.rows = into, 0
+        self.writer = ipc.new_file(str(into), CHANGES_SCHEMA) if into else None
+        self.tables: list[pa.Table] = []
+        self.counted = {"new": 0, "changed": 0, "unchanged": 0}
+
+    def add(self, files: pa.RecordBatch, status: pa.Array, recorded_at: pa.Array) -> None:
+        table = pa.Table.from_arrays([*(files.column(name) for name in FOUND_SCHEMA.names), status, recorded_at],
+                                     schema=CHANGES_SCHEMA)
+        self.rows += table.num_rows
+        if self.writer:
+            self.writer.write_table(table, max_chunksize=STATE_BATCH_ROWS)
+        else:
+            self.tables.append(table)
+        for name, code in (("new", NEW), ("changed", CHANGED), ("unchanged", UNCHANGED)):
+            self.counted[name] += pc.sum(pc.equal(status, code)).as_py() or 0
+
+    def close(self) -> Path | pa.Table:
+        if self.writer:
+            self.writer.close()
+            return self.into
+        return pa.concat_tables([CHANGES_SCHEMA.empty_table(), *self.tables])
 
 
 def same(a: pa.Array, b: pa.Array) -> pa.Array:
@@ -396,15 +481,12 @@ class Decided(NamedTuple):
     touched: int
 
 
-def compare(found: pa.Table, batch: pa.RecordBatch, content_hash: Callable[[str], str | None]
-            ) -> tuple[Decided, pa.Array, pa.Array]:
+def compare(found: pa.RecordBatch, batch: pa.RecordBatch, content_hash: Callable[[str], str | None]
+            ) -> tuple[Decided, pa.Array]:
     """The decision for each file of `found` against the record's rows in `batch` (the only rows
-    its paths can be in), each file's row in `batch` (null: none), and the paths of `batch`
-    that are not found."""
-    paths, size, mtime = (found.column(name).combine_chunks() for name in FOUND_SCHEMA.names)
-    recorded = batch.column("source_path")
-    at = pc.index_in(paths, value_set=recorded)
-    gone = recorded.filter(pc.invert(pc.is_in(recorded, value_set=paths)))
+    its paths can be in), and each file's row in `batch` (null: none)."""
+    paths, size, mtime = (found.column(name) for name in FOUND_SCHEMA.names)
+    at = pc.index_in(paths, value_set=batch.column("source_path"))
     known = pc.is_valid(at)
     same_stat = pc.and_(pc.and_(known, pc.is_valid(size)), pc.and_(  # as Python compares (size, mtime) tuples
         same(pc.take(batch.column("size_bytes"), at), size), same(pc.take(batch.column("mtime_ns"), at), mtime)))
@@ -415,7 +497,7 @@ def compare(found: pa.Table, batch: pa.RecordBatch, content_hash: Callable[[str]
     ask = pc.xor(same_stat, hashed)
     asked = pc.indices_nonzero(ask)
     if not len(asked):
-        return Decided(status, 0), at, gone
+        return Decided(status, 0), at
     answers, touched = [], 0
     for round_start in range(0, len(asked), HASH_ROUND):
         rows = asked.slice(round_start, HASH_ROUND)
@@ -431,4 +513,4 @@ def compare(found: pa.Table, batch: pa.RecordBatch, content_hash: Callable[[str]
                 touched += 1
             else:
                 answers.append(CHANGED)
-    return Decided(pc.replace_with_mask(status, ask, pa.array(answers, pa.int8())), touched), at, gone
+    return Decided(pc.replace_with_mask(status, ask, pa.array(answers, pa.int8())), touched), at

@@ -6,6 +6,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No time limit per example: a test asserts what a run gives, how long it takes is for bench/
+# (hypothesis' default 200 ms deadline failed a test on a busy machine).
+settings.register_profile("newsfm", deadline=None)
+settings.load_profile("newsfm")
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = next((REPO / "data" / "raw").glob("*.md"))

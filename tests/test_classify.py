@@ -114,7 +114,7 @@ def test_classify_decides_what_the_dict_based_rules_decided(case):
     expected = reference(found, known, hashing(hashes, expected_calls))
     changes = classify(found_table(found), State(batched(record_table(known), cuts)), hashing(hashes, calls))
     with patch.object(state_module, "STATE_BATCH_ROWS", piece_rows):  # columns are made this many files at a time
-        assert all(len(piece) <= piece_rows for piece in changes.pieces("part_id"))
+        assert all(len(piece) <= piece_rows for _files, piece in changes.pieces("part_id"))
         unchanged = changes.unchanged
     assert {**decided(changes), "unchanged": entries(unchanged)} == expected
     assert calls == expected_calls  # the same files hashed, once each, in path order

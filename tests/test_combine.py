@@ -56,7 +56,7 @@ def test_analytics_from_the_input_columns_equal_analytics_from_whole_tables(ware
 
 def test_small_parts_are_merged_into_one_with_the_same_rows(tmp_path, batches):
     """Incremental runs add a small part each; `compact` merges them once there are enough."""
-    from pipelines.parts import compact
+    from pipelines.parts import LiveFiles, compact
 
     live = {}
     for batch in batches:  # batches of up to 150 files, written as parts of up to 30 files each
@@ -66,9 +66,9 @@ def test_small_parts_are_merged_into_one_with_the_same_rows(tmp_path, batches):
             live |= {path: part_id for path in part["sources"].column("source_path").to_pylist()}
     assert len(set(live.values())) >= 20
     live = live_of(live)
-    untouched = compact(tmp_path, live, small=10)  # no part is that small
+    untouched = compact(tmp_path, LiveFiles(live), small=10).table  # no part is that small
     assert untouched.equals(live)
-    merged = compact(tmp_path, live, small=31)
+    merged = compact(tmp_path, LiveFiles(live), small=31).table
     assert len(set(merged["part_id"].to_pylist())) == 1 and merged["source_path"].equals(live["source_path"])
     before = dict(combine_parts(loader(tmp_path, live)))
     after = dict(combine_parts(loader(tmp_path, merged)))

@@ -12,9 +12,8 @@ import pyarrow as pa
 import yaml
 
 from pipelines.cli import build, serve
-from pipelines.parts import parts_to_merge
-from pipelines.discover import FOUND_SCHEMA
-from pipelines.state import CHANGED, NEW, UNCHANGED, Changes, Entry, State, nothing_to_do, record_table, settings_key
+from pipelines.parts import files_per_part, parts_to_merge
+from pipelines.state import CHANGED, CHANGES_SCHEMA, NEW, UNCHANGED, Changes, Entry, State, nothing_to_do, record_table, settings_key
 from tests.conftest import live_of
 from transforms.settings import DEFAULTS, Settings
 from transforms.summary import file_figures, ledger_counts, run_summary, summary_lines, summary_markdown
@@ -31,11 +30,11 @@ def recorded(snapshot: str = "s1", analytics: dict = ANALYTICS) -> State:
 def changes_of(new=(), changed=(), unchanged=(), deleted=(), state=None) -> Changes:
     """Changes with these files new, changed and unchanged, and these paths deleted."""
     status = {**dict.fromkeys(new, NEW), **dict.fromkeys(changed, CHANGED), **dict.fromkeys(unchanged, UNCHANGED)}
-    found = pa.Table.from_pydict({"source_path": sorted(status), "size_bytes": [1] * len(status),
-                                  "mtime_ns": [1] * len(status)}, schema=FOUND_SCHEMA)
-    return Changes(found, pa.chunked_array([[status[path] for path in sorted(status)]], pa.int8()),
-                   pa.chunked_array([[None] * len(status)], pa.int64()),
-                   pa.chunked_array([sorted(deleted)], pa.string()), state=state)
+    files = pa.Table.from_pydict({"source_path": sorted(status), "size_bytes": [1] * len(status),
+                                  "mtime_ns": [1] * len(status), "status": [status[path] for path in sorted(status)],
+                                  "recorded_at": [None] * len(status)}, schema=CHANGES_SCHEMA)
+    counted = {"new": len(new), "changed": len(changed), "unchanged": len(unchanged), "deleted": len(deleted)}
+    return Changes(files, counted, pa.chunked_array([sorted(deleted)], pa.string()), state=state)
 
 
 def test_nothing_to_do_only_when_the_record_describes_the_published_snapshot_and_nothing_moved():
@@ -52,10 +51,10 @@ def test_nothing_to_do_only_when_the_record_describes_the_published_snapshot_and
 
 def test_small_parts_are_merged_once_there_are_enough_of_them():
     live = {f"f{i}.md": f"small{i % 7}" for i in range(14)} | {f"g{i}.md": "big" for i in range(40)}
-    assert parts_to_merge(live_of(live), small=10) == set()  # seven small parts: not yet
+    assert parts_to_merge(files_per_part(live_of(live)), small=10) == set()  # seven small parts: not yet
     live["h.md"] = "small7"
-    assert parts_to_merge(live_of(live), small=10) == {f"small{i}" for i in range(8)}
-    assert parts_to_merge(live_of(live), small=1) == set()
+    assert parts_to_merge(files_per_part(live_of(live)), small=10) == {f"small{i}" for i in range(8)}
+    assert parts_to_merge(files_per_part(live_of(live)), small=1) == set()
 
 
 def test_the_summary_is_one_dict_shown_two_ways():

@@ -18,6 +18,7 @@ import threading
 import tracemalloc
 import unicodedata
 from pathlib import Path
+from unittest.mock import patch
 
 import pandas as pd
 import pytest
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 
 import pipelines.discover as discover_module
 import pipelines.flows as flows
+import pipelines.state as state
 from pipelines.discover import (
     LINK_LOOP, NOT_UTF8_NAME, OUTSIDE_LINK, content_hash, printable_path, read_batch, read_file, read_folder,
     undecodable_path, walk,
@@ -102,6 +104,14 @@ def finishes(call, *args, seconds: float = 60):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+@pytest.fixture(autouse=True)
+def steps_in_this_process(monkeypatch):
+    """The flow's steps run in this process, where the tests' refusals and recorders (`os`
+    patched here) reach them: finding the changes, combine and analytics run in a process of
+    their own otherwise (`pipelines.parallel.in_own_process`)."""
+    monkeypatch.setattr(flows, "in_own_process", lambda function, *args, workers: function(*args))
 
 
 @pytest.fixture
@@ -473,6 +483,46 @@ def test_an_input_folder_that_cannot_be_listed_is_an_error_not_an_empty_input(tm
 
 # --- names --------------------------------------------------------------------------------
 
+SEGMENTS = st.text(alphabet="ab-._0/é日", min_size=1, max_size=9).map(
+    lambda path: "/".join(part for part in path.split("/") if part and not part.startswith(".")))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(st.lists(SEGMENTS.filter(bool), min_size=1, max_size=30), st.sampled_from([1, 2, 3, 1000]),
+       st.sampled_from(["", "0"]), st.sampled_from([b"", b"x\xe9"]))
+def test_the_walk_gives_every_file_in_path_order_however_names_and_folders_interleave(
+        tmp_path_factory, paths, chunk_rows, refused, bad_name):
+    """Folders are visited in path order, not sorted as a whole (a folder `a` sorts as `a/`:
+    after `a-b` and `a.md`): the rows must still come sorted, in batches of any size, with the
+    folders that cannot be listed (named `0` here) and names that are not UTF-8 merged in."""
+    raw = tmp_path_factory.mktemp("raw")
+    files = set()
+    for path in paths:  # a path both a file and a folder: the folder wins
+        if not any(other.startswith(path + "/") for other in paths) and not any(
+                path.startswith(folder + "/") for folder in files):
+            write(raw / path, b"x")
+            files.add(path)
+    if bad_name:
+        write(Path(os.fsdecode(os.fsencode(raw / "bad") + b"/" + bad_name)), b"x")  # "d": not in SEGMENTS
+        files.add("bad/x\\xe9")
+    expected = set()
+    for path in files:
+        parts = path.split("/")
+        blocked = next((i for i in range(1, len(parts)) if refused and parts[i - 1] == refused), None)
+        expected.add("/".join(parts[:blocked]) if blocked else path)
+    real_scandir = os.scandir
+
+    def refusing(path):
+        if refused and os.path.basename(path) == refused:
+            raise OSError(errno.EACCES, "Permission denied", path)
+        return real_scandir(path)
+
+    with patch.object(discover_module, "CHUNK_ROWS", chunk_rows), patch.object(os, "scandir", refusing):
+        batches = list(discover_module.walk_batches(raw))
+    found = [path for batch in batches for path in batch.column("source_path").to_pylist()]
+    assert found == sorted(expected)
+    assert all(batch.num_rows <= chunk_rows + 2 for batch in batches)  # the two set aside may be merged into one
+
 NAMES = {
     "spaces": "with  two spaces .md",
     "nfc": unicodedata.normalize("NFC", "café.md"),
@@ -775,14 +825,14 @@ def test_a_file_deleted_after_discovery_is_rejected_then_gone_from_the_next_buil
     raw, out = tmp_path / "raw", tmp_path / "out"
     write(raw / "a.md", article("https://example.com/a"))
     write(raw / "gone.md", article("https://example.com/gone"))
-    real_walk = flows.walk
+    real_walk = state.walk_batches
 
-    def walk_then_delete(root):
-        found = real_walk(root)
+    def walk_then_delete(root, scratch):
+        found = list(real_walk(root, scratch))
         (raw / "gone.md").unlink()
         return found
 
-    monkeypatch.setattr(flows, "walk", walk_then_delete)
+    monkeypatch.setattr(state, "walk_batches", walk_then_delete)
     build_warehouse(str(raw), str(out))
     monkeypatch.undo()
     record("adversarial", "file deleted between discovery and reading (flow)")
@@ -800,14 +850,14 @@ def test_a_file_changed_after_discovery_is_recorded_as_read_and_not_read_again(t
     raw, out = tmp_path / "raw", tmp_path / "out"
     path = write(raw / "live.md", article("https://example.com/live", "Version A"))
     version_b = article("https://example.com/live", "Version B, longer")
-    real_walk = flows.walk
+    real_walk = state.walk_batches
 
-    def walk_then_change(root):
-        found = real_walk(root)
+    def walk_then_change(root, scratch):
+        found = list(real_walk(root, scratch))
         path.write_bytes(version_b)
         return found
 
-    monkeypatch.setattr(flows, "walk", walk_then_change)
+    monkeypatch.setattr(state, "walk_batches", walk_then_change)
     build_warehouse(str(raw), str(out))
     monkeypatch.undo()
     record("adversarial", "file changed between discovery and reading")

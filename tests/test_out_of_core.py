@@ -12,7 +12,7 @@ import pytest
 from pipelines import spill
 from pipelines.combine import combine_out_of_core
 from pipelines.discover import read_folder
-from pipelines.parts import write_part
+from pipelines.parts import LiveFiles, write_part
 from pipelines.spill import Ranges, bounds_of, hex_bounds, range_count
 from pipelines.store import SnapshotWriter
 from synthetic import corpus as g
@@ -34,7 +34,7 @@ def combined_out_of_core(out: Path, files: list, batch: int, stale: int = 0) -> 
     if stale:
         write_part(out, normalize_batch(files[:stale]).parts())
     snapshot = SnapshotWriter(out)
-    combine_out_of_core(out, pa.table({"source_path": list(live), "part_id": list(live.values())}), snapshot)
+    combine_out_of_core(out, LiveFiles(pa.table({"source_path": list(live), "part_id": list(live.values())})), snapshot)
     assert not (out / "state" / "spill").exists()
     return {name: to_frame(snapshot.read("warehouse", name)) for name in WAREHOUSE}
 
@@ -64,8 +64,8 @@ def test_shared_corpus_and_site_in_many_ranges(tmp_path, monkeypatch, corpus):
 
 def test_no_files_give_empty_tables_with_their_schemas(tmp_path):
     snapshot = SnapshotWriter(tmp_path)
-    combine_out_of_core(tmp_path, pa.table({"source_path": pa.array([], pa.string()), "part_id": pa.array([], pa.string())}),
-                        snapshot)
+    combine_out_of_core(tmp_path, LiveFiles(pa.table({"source_path": pa.array([], pa.string()),
+                                                       "part_id": pa.array([], pa.string())})), snapshot)
     assert snapshot.rows == {name: 0 for name in snapshot.rows} and set(snapshot.rows) == set(WAREHOUSE)
 
 
@@ -85,4 +85,5 @@ def test_range_counts_and_bounds():
     assert range_count(0) == 1 and range_count(spill.RANGE_BYTES) == 1 and range_count(spill.RANGE_BYTES + 1) == 2
     assert range_count(1 << 50) == spill.MAX_RANGES
     assert hex_bounds(1) == [] and hex_bounds(4) == ["4000", "8000", "c000"]
-    assert bounds_of(pa.array(["a", "b", "c", "d"]), 2) == ["c"] and bounds_of(pa.array([], pa.string()), 8) == []
+    assert bounds_of([pa.array(["a", "b"]), pa.array(["c", "d"])], 4, 2) == ["c"] and bounds_of([], 0, 8) == []
+    assert bounds_of([pa.array(["a", "b", "c"]), pa.array(["d", "e", "f"])], 6, 3) == ["c", "e"]

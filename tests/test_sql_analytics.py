@@ -23,6 +23,7 @@ from pandas.testing import assert_frame_equal
 from pipelines.discover import read_folder
 from pipelines.sql.analytics import analytics_queries
 from pipelines.sql.common import arrow_reader
+from pipelines.sql import stories
 from pipelines.sql.stories import component_roots
 from synthetic.corpus import generate_corpus
 from tests.conftest import REPO
@@ -57,9 +58,9 @@ def sql_tables(warehouse: dict, prior_weight: float, min_scored: int) -> dict[st
     nullability is not declared), so a writer needs no conversion."""
     con = connect(warehouse)
     tables = {}
-    for name, sql in analytics_queries(con, prior_weight, min_scored):
+    for name, statements in analytics_queries(con, prior_weight, min_scored):
         schema = TABLES[name].schema
-        table = arrow_reader(con, sql, 1000).read_all()
+        table = pa.concat_tables([arrow_reader(con, sql, 1000).read_all() for sql in statements])
         assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in schema], name
         tables[name] = to_frame(table.cast(schema))
     con.close()
@@ -133,6 +134,13 @@ def test_generated_corpus_with_other_settings(generated, prior_weight, min_score
 
 def test_another_generated_corpus():
     assert_same(generated_warehouse(1200, seed=3), prior_weight=1.0, min_scored=5)
+
+
+def test_stories_sorted_a_range_of_story_ids_at_a_time(generated, monkeypatch):
+    monkeypatch.setattr(stories, "RANGE_ROWS", 100)  # 64 ranges of a few thousand members
+    queries = dict(analytics_queries(connect(generated), 10.0, 3))
+    assert len(queries["stories"]) == len(queries["story_members"]) > 16
+    assert_same(generated)
 
 
 # -- hand-made warehouses and edge cases -----------------------------------------------------
@@ -331,7 +339,8 @@ def test_inconsistent_related_rows_fail_like_the_reference():
 def test_temporary_tables_can_be_made_again_on_one_connection():
     con = connect(handbuilt_warehouse())
     for _ in range(2):
-        counts = {name: len(con.sql(sql).to_arrow_table()) for name, sql in analytics_queries(con, 10.0, 3)}
+        counts = {name: sum(len(con.sql(sql).to_arrow_table()) for sql in statements)
+                  for name, statements in analytics_queries(con, 10.0, 3)}
     assert counts["stories"] == 4
 
 

@@ -4,10 +4,12 @@ The connection must hold views or tables named like the seven warehouse tables (
 `articles`, `related`, `topics`, `article_topics`, `providers`, `images`) with the warehouse
 schemas of `transforms.schema`, and run with `SET TimeZone='UTC'`. Each statement returns the
 columns of its table in schema order, with types pyarrow casts losslessly to the table's
-schema, sorted by the table's order, so the caller can stream it into Parquet:
+schema, sorted by the table's order, so the caller can stream it into Parquet. A table comes as
+one statement or, where its rows are sorted a range of keys at a time, as several whose rows
+follow one another in order:
 
-    for name, sql in analytics_queries(con, prior_weight=10.0, min_scored=3):
-        for batch in arrow_reader(con, sql, 65536):  # pipelines.sql.common
+    for name, statements in analytics_queries(con, prior_weight=10.0, min_scored=3):
+        for batch in statement_batches(con, statements, 65536):  # pipelines.sql.common
             ...
 
 Only the small dimension table `topics` (for the taxonomy's ancestors) and the story graph (as
@@ -35,18 +37,20 @@ def analytics_queries(
     prior_weight: float = DEFAULTS.prior_weight,
     min_scored: int = DEFAULTS.min_scored,
 ) -> Iterator[tuple[str, str]]:
-    """Yields (analytics table name, SELECT statement) for all 9 tables, in transforms.schema.TABLES order."""
-    yield "provider_quality", providers.provider_quality(prior_weight, min_scored)
-    yield "provider_quality_monthly", providers.provider_quality_monthly()
+    """Yields (analytics table name, its SELECT statements) for all 9 tables, in
+    transforms.schema.TABLES order."""
+    yield "provider_quality", [providers.provider_quality(prior_weight, min_scored)]
+    yield "provider_quality_monthly", [providers.provider_quality_monthly()]
     topics.create_tables(con)
-    yield "topic_coverage", topics.topic_coverage()
-    yield "topic_coverage_daily", topics.topic_coverage_daily()
-    yield "topic_provider", topics.topic_provider()
-    yield "topic_cooccurrence", topics.topic_cooccurrence()
+    yield "topic_coverage", [topics.topic_coverage()]
+    yield "topic_coverage_daily", [topics.topic_coverage_daily()]
+    yield "topic_provider", [topics.topic_provider()]
+    yield "topic_cooccurrence", [topics.topic_cooccurrence()]
     topics.drop_tables(con)
     stories.create_tables(con)
-    yield "stories", stories.stories()
-    yield "story_members", stories.story_members()
-    yield "provider_timeliness", stories.provider_timeliness()
+    ranges = stories.story_ranges(con)
+    yield "stories", stories.stories(ranges)
+    yield "story_members", stories.story_members(ranges)
+    yield "provider_timeliness", [stories.provider_timeliness()]
     stories.drop_tables(con)
 

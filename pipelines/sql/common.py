@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import pyarrow as pa
 
@@ -64,6 +64,13 @@ def arrow_reader(con: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> p
     relation = con.sql(sql)
     stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
     return stream(batch_rows)
+
+
+def statement_batches(con: duckdb.DuckDBPyConnection, statements: Sequence[str], batch_rows: int
+                      ) -> Iterator[pa.RecordBatch]:
+    """The rows of `statements`, one after the other (`arrow_reader`)."""
+    for sql in statements:
+        yield from arrow_reader(con, sql, batch_rows)
 
 
 def create_from_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from pipelines.layout import TABLE_FILE, Layout, table_folder
 from pipelines.spill import fresh_folder
 from pipelines.sql.analytics import analytics_queries
-from pipelines.sql.common import arrow_reader
+from pipelines.sql.common import statement_batches
 from pipelines.store import SnapshotWriter
 from transforms.schema import TABLES, check_nulls
 from transforms.settings import Settings
@@ -33,9 +33,9 @@ def analyse_into(out: Path, snapshot: SnapshotWriter, settings: Settings) -> dic
     """Compute the analytics tables over the snapshot's warehouse within `settings.memory_mb` and
     write them into it (as the flow runs it, in a process of its own); returns the rows written."""
     with closing(connect(Layout(out).spill, settings.memory_mb, settings.worker_count)) as con:
-        for name, sql in analytics_queries(with_warehouse(con, snapshot.staging), **settings.analytics):
+        for name, statements in analytics_queries(with_warehouse(con, snapshot.staging), **settings.analytics):
             with snapshot.writing("analytics", name) as writer:
-                for piece in typed_batches(con, name, sql):
+                for piece in typed_batches(con, name, statements):
                     writer.write(piece)
     shutil.rmtree(Layout(out).spill, ignore_errors=True)
     return snapshot.rows
@@ -64,10 +64,10 @@ def sql_text(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def typed_batches(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> Iterator[pa.Table]:
-    """The rows of `sql` as pieces typed by table `name`'s schema (its not-null columns checked)."""
+def typed_batches(con: duckdb.DuckDBPyConnection, name: str, statements: list[str]) -> Iterator[pa.Table]:
+    """The rows of `statements` as pieces typed by table `name`'s schema (its not-null columns checked)."""
     spec = TABLES[name]
-    for batch in arrow_reader(con, sql, BATCH_ROWS):
+    for batch in statement_batches(con, statements, BATCH_ROWS):
         piece = pa.Table.from_batches([batch]).cast(spec.schema)
         check_nulls(spec, {column: piece.column(column).null_count for column in spec.columns})
         yield piece

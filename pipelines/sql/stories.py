@@ -14,11 +14,13 @@ in a statement of its own: DuckDB can spill one to its temp_directory, but not s
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
+from pipelines.spill import MAX_RANGES, hex_bounds
 from pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed, interpolated, ranked
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ MEMBERS = PREFIX + "story_members"  # story_id, item_id, provider_domain, publis
 STORY_TOPICS = PREFIX + "story_topics"  # story_id, topic_id: distinct
 
 EDGE_BATCH_ROWS = 1 << 17
+RANGE_ROWS = 500_000  # story members sorted at a time (`story_ranges`)
 NODE = np.int32  # node numbers: 4 bytes each, so the Python side of a million stories stays a few MB
 
 # Every node of the graph once with its attributes. An article describes itself (it wins over
@@ -170,8 +173,19 @@ def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def stories() -> str:
-    """One row per story, aggregated over its members; topic_ids are the sorted distinct topics
+def story_ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Conditions cutting the stories into ranges of story_id of about RANGE_ROWS members each,
+    in order: their rows are sorted a range at a time (story ids are hex digests, spread evenly),
+    as DuckDB does not spill the sort of so many wide rows (story_members failed at a 128 MB
+    limit over 1,000,000 files, sorted whole)."""
+    ((members,),) = con.execute(f"SELECT count(*) FROM {MEMBERS}").fetchall()
+    edges = [None, *hex_bounds(min(MAX_RANGES, 1 << max(0, math.ceil(math.log2(max(members, 1) / RANGE_ROWS))))), None]
+    return [" AND ".join([*([f"story_id >= '{lo}'"] if lo else []), *([f"story_id < '{hi}'"] if hi else [])]) or "TRUE"
+            for lo, hi in zip(edges, edges[1:])]
+
+
+def stories(ranges: list[str]) -> list[str]:
+    """One row per story, a range of story ids at a time (`story_ranges`), aggregated over its members; topic_ids are the sorted distinct topics
     of its articles, an empty list for a story without any.
 
     The members are grouped by (story, provider) first, so providers are counted without a
@@ -180,14 +194,14 @@ def stories() -> str:
     would need both in memory at once. The mean is the sum of the sums over the sum of the
     counts: the plain mean exactly, as qualities are integers.
     """
-    return f"""
+    return [f"""
         WITH per_provider AS (
             SELECT story_id, provider_domain, count(*) AS n, min(published_at) AS first_at,
                    max(published_at) AS last_at, bool_or(is_first) AS has_first,
                    sum(quality) AS quality_sum, count(quality) AS n_scored, CAST(NULL AS VARCHAR) AS topic_id
-            FROM {MEMBERS} GROUP BY story_id, provider_domain
+            FROM {MEMBERS} WHERE {story_range} GROUP BY story_id, provider_domain
             UNION ALL
-            SELECT story_id, NULL, 0, NULL, NULL, false, NULL, 0, topic_id FROM {STORY_TOPICS}
+            SELECT story_id, NULL, 0, NULL, NULL, false, NULL, 0, topic_id FROM {STORY_TOPICS} WHERE {story_range}
         )
         SELECT story_id,
                CAST(sum(n) AS BIGINT) AS n_items,
@@ -200,14 +214,15 @@ def stories() -> str:
                    AS topic_ids
         FROM per_provider
         GROUP BY story_id
-        ORDER BY story_id"""
+        ORDER BY story_id""" for story_range in ranges]
 
 
-def story_members() -> str:
-    return f"""
+def story_members(ranges: list[str]) -> list[str]:
+    """Every member of a story, a range of story ids at a time (`story_ranges`)."""
+    return [f"""
         SELECT story_id, item_id, provider_domain, published_at, lag_minutes, is_first
-        FROM {MEMBERS}
-        ORDER BY story_id, item_id"""
+        FROM {MEMBERS} WHERE {story_range}
+        ORDER BY story_id, item_id""" for story_range in ranges]
 
 
 def provider_timeliness() -> str:
