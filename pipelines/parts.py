@@ -57,7 +57,7 @@ def read_part_table(out_dir: Path, part_id: str, name: str, columns: Sequence[st
 
 def loader(out_dir: Path, live: pa.Table) -> Load:
     """A `transforms.combine.Load` over the rows of the files in `live` (a table of source_path
-    and part_id, as `pipelines.flows.live_parts` makes it).
+    and part_id, as `pipelines.parts.LiveFiles` reads them).
 
     A part can hold rows of files that were changed or deleted since: those rows are dropped.
     """
@@ -94,7 +94,7 @@ def part_groups(live: pa.Table) -> Callable[[], Iterator[tuple[str, pa.Array]]]:
     return groups
 
 
-LIVE_SCHEMA = pa.schema([("source_path", pa.string()), ("part_id", pa.string())])  # as `flows.live_parts` makes it
+LIVE_SCHEMA = pa.schema([("source_path", pa.string()), ("part_id", pa.string())])  # as `flows.write_live` writes it
 LIVE_BATCH_ROWS = 65_536  # rows per record batch of the live files' file: what combine holds of it at once
 
 

@@ -72,7 +72,7 @@ def walked(root: Path) -> list[tuple[str, int | None, int | None]]:
 
 
 def live_of(parts: dict[str, str]):
-    """source_path → part id as the table `pipelines.flows.live_parts` makes (sorted by path)."""
+    """source_path → part id as a table of the live files (`pipelines.parts.LiveFiles`), sorted by path."""
     import pyarrow as pa
 
     paths = sorted(parts)
