@@ -2,8 +2,10 @@
 
     python bench/run.py --sizes 20000 100000 [--seed 0] [--work /tmp/newsfm-bench]
                         [--only naive,dlt,newsfm,newsfm-again] [--timeout 1800]
+                        [--style smartable pydump hand mix]
 
-For each size: generate a corpus once (`newsfm generate N DIR --seed S`), then run each tool
+For each style and size: generate a corpus once (`newsfm generate N DIR --seed S --style X`),
+then run each tool
 as a subprocess into a fresh output folder and measure wall seconds, news files per second,
 peak RSS of the whole process tree (sampled every 50 ms, summed over the process and all its
 descendants) and of the largest single process of each role (the tool's own process, Prefect's
@@ -46,6 +48,7 @@ SAMPLE_SECONDS = 0.05
 PR_SET_CHILD_SUBREAPER = 36
 BUSY_SHARE = 0.1  # other processes using more than this share of one core during a run disturb it
 PEERS = ("naive", "dlt")
+STYLES = ("smartable", "pydump", "hand", "mix")  # `newsfm generate --style`: how the front matter is written
 TOOLS = {
     "naive": "naive notebook (python-frontmatter + pandas.json_normalize)",
     "dlt": "dlt → Parquet on a local filesystem destination",
@@ -101,13 +104,14 @@ def newsfm_command() -> list[str]:
     return [sys.executable, "-c", "from pipelines.cli import main; main()"]
 
 
-def make_corpus(size: int, seed: int, work: Path, reuse: bool, templates: Path) -> tuple[Path, dict]:
-    """Generate the corpus for `size` (or reuse it); returns its folder and a description."""
+def make_corpus(size: int, seed: int, style: str, work: Path, reuse: bool, templates: Path) -> tuple[Path, dict]:
+    """Generate the corpus for `size` with its front matter in `style` (or reuse it); returns its
+    folder and a description."""
     shown = templates.relative_to(ROOT) if templates.is_relative_to(ROOT) else templates
     kind = "newsfm generate" if generator_available() else f"copies of {shown}/*.md (no generator yet)"
-    corpus = work / f"corpus-{size}-seed{seed}"
+    corpus = work / f"corpus-{size}-seed{seed}{style_suffix(style)}"
     marker = corpus / ".bench-corpus.json"
-    wanted = {"size": size, "seed": seed, "kind": kind}
+    wanted = {"size": size, "seed": seed, "kind": kind, **({"style": style} if style != "smartable" else {})}
     if reuse and marker.exists() and json.loads(marker.read_text()).get("corpus") == wanted:
         info = json.loads(marker.read_text())
         print(f"reusing corpus {corpus} ({info['news_files']} news files)", flush=True)
@@ -116,7 +120,8 @@ def make_corpus(size: int, seed: int, work: Path, reuse: bool, templates: Path) 
     started = time.perf_counter()
     if generator_available():
         print(f"generating {size} files into {corpus} (seed {seed}) ...", flush=True)
-        subprocess.run([*newsfm_command(), "generate", str(size), str(corpus), "--seed", str(seed)], check=True, cwd=ROOT)
+        subprocess.run([*newsfm_command(), "generate", str(size), str(corpus), "--seed", str(seed), "--style", style],
+                       check=True, cwd=ROOT)
     else:
         print(f"WARNING: synthetic/write.py is missing: corpus = {size} copies of {templates}/*.md", flush=True)
         copy_templates(templates, corpus, size)
@@ -326,11 +331,20 @@ def count_tables(tool: str, out: Path) -> dict[str, int]:
 # one size, all tools
 
 
-def run_size(size: int, args: argparse.Namespace) -> dict:
+def style_suffix(style: str) -> str:
+    """What names a corpus, an output folder or a record of a style other than the real files' own."""
+    return "" if style == "smartable" else f"-{style}"
+
+
+def record_key(record: dict) -> str:
+    return f"{record['size']}{style_suffix(record.get('style', 'smartable'))}"
+
+
+def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
     work: Path = args.work
-    corpus, corpus_info = make_corpus(size, args.seed, work, args.reuse_corpus, args.templates)
+    corpus, corpus_info = make_corpus(size, args.seed, style, work, args.reuse_corpus, args.templates)
     news = corpus_info["news_files"]
-    outs, logs = work / f"out-{size}", work / "logs"
+    outs, logs = work / f"out-{size}{style_suffix(style)}", work / "logs"
     outs.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
     base_env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "PYTHONUNBUFFERED": "1"}
@@ -375,7 +389,7 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
               flush=True)
     if prefect_home is not None:
         shutil.rmtree(prefect_home, ignore_errors=True)
-    return {"size": size, "seed": args.seed, "corpus": corpus_info, "prefect_first_run_s": first_run_s,
+    return {"size": size, "seed": args.seed, "style": style, "corpus": corpus_info, "prefect_first_run_s": first_run_s,
             "runs": {tool: asdict(run) for tool, run in runs.items()}}
 
 
@@ -491,7 +505,7 @@ def rows_detail(record: dict) -> str:
 def render(data: dict) -> str:
     m = data["machine"]
     packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items())
-    sizes = sorted(data["sizes"].values(), key=lambda r: r["size"])
+    sizes = sorted(data["sizes"].values(), key=lambda r: (STYLES.index(r.get("style", "smartable")), r["size"]))
     out = [
         "# Benchmark results",
         "",
@@ -522,7 +536,7 @@ def render(data: dict) -> str:
         busy = disturbed(record)
         out += [
             "",
-            f"## {record['size']:,} files (seed {record['seed']})",
+            f"## {record['size']:,} files (seed {record['seed']}{heading_style(record)})",
             "",
             (f"Corpus: {c['news_files']:,} news files + {c['other_files']:,} other files, {c['megabytes']} MB, made by "
              f"{c['corpus']['kind']} in {c['generate_s']} s. Run {' to '.join(dates)} at commit {commits}.{busy}"
@@ -550,10 +564,17 @@ def render(data: dict) -> str:
     return "\n".join(out)
 
 
+def heading_style(record: dict) -> str:
+    style = record.get("style", "smartable")
+    return "" if style == "smartable" else f", front matter in the {style} style"
+
+
 def growth(sizes: list[dict]) -> list[str]:
-    """How wall time and the largest process's peak grow from each size to the next, per tool."""
+    """How wall time and the largest process's peak grow from each size to the next, per tool (within a style)."""
     lines = []
     for small, large in zip(sizes, sizes[1:]):
+        if small.get("style", "smartable") != large.get("style", "smartable"):
+            continue
         for tool in TOOLS:
             a, b = small["runs"].get(tool), large["runs"].get(tool)
             if not (a and b and a["status"] == b["status"] == "ok" and a.get("peak_process_mb") and b.get("peak_process_mb")):
@@ -574,7 +595,7 @@ def load_previous() -> dict:
 
 def merge(previous: dict, record: dict) -> dict:
     """A rerun of a size replaces it; tools not rerun are kept if the corpus was the same."""
-    old = previous["sizes"].get(str(record["size"]))
+    old = previous["sizes"].get(record_key(record))
     if old and old["corpus"]["corpus"] == record["corpus"]["corpus"]:
         record = {**record, "runs": {**old["runs"], **record["runs"]}}
     return record
@@ -592,6 +613,8 @@ def main() -> None:
     parser.add_argument("--templates", type=Path, default=ROOT / "data" / "raw",
                         help="where the stand-in corpus is copied from when there is no generator")
     parser.add_argument("--no-results", action="store_true", help="print the tables but leave bench/RESULTS.md alone")
+    parser.add_argument("--style", nargs="+", default=["smartable"], choices=STYLES,
+                        help="front-matter styles of the corpora (newsfm generate --style): the race is run per style")
     args = parser.parse_args()
     args.only = [t.strip() for t in args.only.split(",") if t.strip()]
     unknown = [t for t in args.only if t not in TOOLS]
@@ -604,10 +627,11 @@ def main() -> None:
         print("note: cannot adopt orphaned processes here: a tool's processes that outlive it are not measured")
 
     data = load_previous()
-    for size in args.sizes:
-        record = run_size(size, args)
-        print(f"\n{size:,} files (seed {args.seed}):\n\n{size_table(record)}\n\n{rows_detail(record)}\n", flush=True)
-        data["sizes"][str(size)] = merge(data, record)
+    for style, size in ((style, size) for style in args.style for size in args.sizes):
+        record = run_size(size, style, args)
+        print(f"\n{size:,} files (seed {args.seed}{heading_style(record)}):\n\n{size_table(record)}\n\n"
+              f"{rows_detail(record)}\n", flush=True)
+        data["sizes"][record_key(record)] = merge(data, record)
         data.update(machine=machine(), date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
         if not args.no_results:
             RESULTS.write_text(render(data))  # after each size, so a later failure keeps it

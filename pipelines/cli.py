@@ -176,11 +176,15 @@ def report(out_dir: Path) -> None:
 @click.argument("count", type=click.IntRange(0))
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same corpus, byte for byte.")
-def generate(count: int, out_dir: Path, seed: int) -> None:
+@click.option("--style", default="smartable", show_default=True,
+              type=click.Choice(["smartable", "pydump", "hand", "mix"]),
+              help="How the front matter is written: as the real files (smartable), as yaml.safe_dump writes it "
+                   "(pydump), as kept by hand (comments, block scalars, flow lists), or a mix, drawn per file.")
+def generate(count: int, out_dir: Path, seed: int, style: str) -> None:
     """Write a synthetic corpus of COUNT news files (and a topic taxonomy) into OUT_DIR."""
     from synthetic.write import write_corpus
 
-    written = write_corpus(count, out_dir, seed=seed)
+    written = write_corpus(count, out_dir, seed=seed, style=style)
     click.echo(f"wrote {written} files to {out_dir}")
 
 

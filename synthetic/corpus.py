@@ -35,6 +35,7 @@ from synthetic.calibration import (
     SYNTHETIC_PROVIDERS, TAXONOMY_COPY_SHARE, TAXONOMY_NO_NEWLINE, TAXONOMY_STRAY_END, TAXONOMY_SUBSET_SHARE,
     TITLE_CASE_SHARE, UNQUOTED_URLS, WWW_SHARE, ZIPF_EXPONENT, day_cumulative, story_size_weights, zipf_cumulative,
 )
+from synthetic.styles import STYLES, restyle
 from synthetic.vocabulary import (
     CITIES, COMPANIES, CONCERNS, FIELDS, FIRST_NAMES, IMAGE_PATHS, LAST_NAMES, MONTHS, OBSERVED_TOPICS,
     REAL_PROVIDERS, SECTIONS, SENTENCES, SLOT_DRAWS, SLOT_WORDS, STARTUP_PARTS, SYNTHETIC_NAME_PARTS, TITLES, TLDS,
@@ -76,17 +77,22 @@ class Item:
     related_yaml: str = ""
 
 
-def generate_corpus(count: int, seed: int = 0) -> Iterator[tuple[str, bytes]]:
-    """`count` news files plus a topic taxonomy, as (relative POSIX path, bytes); same arguments, same bytes."""
-    for file in generate_files(count, seed):
+def generate_corpus(count: int, seed: int = 0, style: str = "smartable") -> Iterator[tuple[str, bytes]]:
+    """`count` news files plus a topic taxonomy, as (relative POSIX path, bytes), their front
+    matter in `style` (`synthetic.styles`); same arguments, same bytes."""
+    for file in generate_files(count, seed, style):
         yield file.path, file.data
 
 
-def generate_files(count: int, seed: int = 0) -> Iterator[GeneratedFile]:
-    """As `generate_corpus`, with what each file was built to be, so tests can check the pipeline's verdicts."""
+def generate_files(count: int, seed: int = 0, style: str = "smartable") -> Iterator[GeneratedFile]:
+    """As `generate_corpus`, with what each file was built to be, so tests can check the pipeline's verdicts.
+    The style changes only the news files' bytes: the same seed gives the same news in every style."""
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}: one of {', '.join(STYLES)}")
     rng = random.Random(seed)
     yield from taxonomy_files(rng)
-    yield from NewsWriter(rng, count).files()
+    for file in NewsWriter(rng, count).files():
+        yield file if style == "smartable" else file._replace(data=restyle(file.path, file.data, style, seed))
 
 
 # ---- The taxonomy.

@@ -36,9 +36,11 @@ def test_the_seed_is_read_by_the_fast_path_and_equals_pyyaml():
         "a: |\n  block",
         "a: >\n  folded",
         'a: "multi\n  line"',
-        "a: plain\n  continued",
+        "a: plain\n\n  after a blank line",
+        "a: plain\n  # a comment",
+        'a: "double\n  quoted"',
         "a: 1\na: 2",
-        "a:\n- compact",
+        "a:\n-compact",
         "a:\tb",
         'a: "tab \\t escape"',
         "? complex\n: key",
@@ -62,6 +64,10 @@ def test_anything_outside_the_subset_is_left_to_pyyaml(text):
         ('a: "say \\"hi\\" \\\\ o"\nb: \'it\'\'s\'', {"a": 'say "hi" \\ o', "b": "it's"}),
         ("a: https://e.com/x#frag?q=1:2", {"a": "https://e.com/x#frag?q=1:2"}),
         ("a:\n  - x\n  -   y: 1\n      z: 2\n", {"a": ["x", {"y": "1", "z": "2"}]}),
+        ("a: plain\n  continued\n   and on\nb: x", {"a": "plain continued and on", "b": "x"}),
+        ("a: plain\n  - not an item\n  \"not quoted\n  [not a list", {"a": 'plain - not an item "not quoted [not a list'}),
+        ("a: 'it''s\n  folded'\nb:\n- x\n- 'y\n  z'\n- k: v\n  l: w\nc: d",
+         {"a": "it's folded", "b": ["x", "y z", {"k": "v", "l": "w"}], "c": "d"}),
         ("", None),
     ],
 )
@@ -99,6 +105,16 @@ def test_fast_path_equals_pyyaml_whenever_it_answers(document, style, indent, cr
 
 
 @settings(max_examples=300)
+@given(documents, st.sampled_from([None, "'"]), st.sampled_from([2, 4]), st.sampled_from([20, 40, 80]))
+def test_fast_path_equals_pyyaml_on_what_yaml_dump_writes(document, style, indent, width):
+    """yaml.dump's own style: sequences not indented under their key, long text folded over lines."""
+    text = yaml.safe_dump(document, default_style=style, indent=indent, allow_unicode=True, sort_keys=False, width=width)
+    fast = fastyaml.parse(text)
+    if fast is not fastyaml.UNSUPPORTED:
+        assert fast == strict(text)
+
+
+@settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from(list("ab:- \n\"'#~\\x1[]{}&*!|>")), max_size=60))
 def test_fast_path_never_disagrees_on_arbitrary_text(text):
     fast = fastyaml.parse(text)
@@ -125,11 +141,23 @@ def test_real_corpus_tables_are_identical_with_and_without_the_fast_path(corpus,
         assert fast[name].equals(slow[name]), name
 
 
-def test_generated_corpus_tables_are_identical_with_and_without_the_fast_path(tmp_path, monkeypatch):
+@pytest.mark.parametrize("style", ["smartable", "pydump", "hand", "mix"])
+def test_generated_corpus_tables_are_identical_with_and_without_the_fast_path(tmp_path, monkeypatch, style):
     from synthetic.write import write_corpus
 
-    write_corpus(1500, tmp_path, seed=7)
+    write_corpus(1500, tmp_path, seed=7, style=style)
     fast, slow = tables_both_ways(tmp_path, monkeypatch)
     assert len(fast["articles"]) > 1400
     for name in fast:
         assert fast[name].equals(slow[name]), name
+
+
+@pytest.mark.parametrize(("style", "at_least"), [("smartable", 1.0), ("pydump", 0.99)])
+def test_the_fast_path_reads_the_styles_it_is_for(style, at_least):
+    """Not a test that cannot fail: the equality tests above hold as well when everything is declined."""
+    from synthetic.corpus import generate_files
+
+    texts = [split_front_matter(decode(f.data))[0] for f in generate_files(1000, seed=4, style=style)
+             if f.expect in ("article", "duplicate")]
+    accepted = sum(fastyaml.parse(text) is not fastyaml.UNSUPPORTED for text in texts)
+    assert accepted >= at_least * len(texts)

@@ -212,3 +212,36 @@ def test_write_corpus_writes_what_generate_corpus_yields(tmp_path: Path):
     assert write_corpus(40, out, seed=3) == len(expected)
     on_disk = {path.relative_to(out).as_posix(): path.read_bytes() for path in out.rglob("*") if path.is_file()}
     assert on_disk == expected
+
+
+# ---- Front-matter styles (synthetic.styles)
+
+
+@pytest.mark.parametrize("style", ["pydump", "hand", "mix"])
+def test_the_same_news_in_every_style_gives_the_same_rows(warehouse, files, style):
+    """Other bytes (so other hashes and sizes), the same rows, the same verdicts."""
+    styled = list(generate_files(COUNT, seed=0, style=style))
+    assert [f.path for f in styled] == [f.path for f in files] and [f.expect for f in styled] == [f.expect for f in files]
+    news = [(a, b) for a, b in zip(files, styled) if a.expect != "taxonomy"]
+    assert sum(a.data != b.data for a, b in news) > 0.9 * len(news) * (0.6 if style == "mix" else 1)
+    actual = tables_of([extract(file.path, file.data) for file in styled])
+    for name, expected in warehouse.items():
+        drop = ["content_sha256", "size_bytes"] if name == "sources" else []
+        pd.testing.assert_frame_equal(actual[name].drop(columns=drop), expected.drop(columns=drop), obj=name)
+
+
+def test_styles_write_what_they_say():
+    def news(style):
+        return [f.data.decode() for f in generate_files(300, seed=2, style=style) if f.expect == "article"]
+
+    pydump, hand = "\n".join(news("pydump")), "\n".join(news("hand"))
+    assert "\ntopics:\n- " in pydump and "\nquality: " in pydump
+    assert "\n# " in hand and "\n\n" in hand and "excerpt: >-\n" in hand and "secured: |-\n" in hand
+    assert "topics: [" in hand and "provider: {name: " in hand and "''" in hand
+    mixed = news("mix")
+    assert {text.startswith("---\n# ") for text in mixed} == {True, False}
+
+
+def test_an_unknown_style_is_refused():
+    with pytest.raises(ValueError, match="unknown style 'yaml'"):
+        next(generate_files(1, style="yaml"))

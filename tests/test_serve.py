@@ -43,7 +43,11 @@ def test_a_served_deployment_runs_when_triggered_and_publishes_the_tables(tmp_pa
 
             deployed = wait_for(deployment, 120, "the deployment is served", serving)
             assert deployed["schedules"][0]["schedule"]["cron"] == "0 0 1 1 *"
-            run = httpx.post(f"{api}/deployments/{deployed['id']}/create_flow_run", json={}, timeout=10).json()
+            def created():  # a server busy with the deployment's start-up may answer an error first: ask again
+                response = httpx.post(f"{api}/deployments/{deployed['id']}/create_flow_run", json={}, timeout=10)
+                return response.json() if response.status_code == 201 else None
+
+            run = wait_for(created, 60, "a flow run is created through the API", serving)
 
             def finished():
                 state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]

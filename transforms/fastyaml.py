@@ -2,12 +2,15 @@
 
 PyYAML's C parser still builds every node and value in Python, which makes it most of the
 cost of a build. Front matter uses a small part of YAML: block mappings with plain keys,
-indented block sequences, and one-line plain, single- or double-quoted scalars. This module
-reads exactly that part and returns `UNSUPPORTED` for anything else (comments, flow style,
-anchors, aliases, tags, multi-line scalars, escapes other than `\\"` and `\\\\`, repeated keys,
-tabs, odd indentation, nesting deeper than MAX_DEPTH...), so the caller falls back to
-`StrictLoader`, which reads or refuses it. On what it accepts, it returns what `StrictLoader`
-returns: strings, None for null, lists and dicts in order.
+block sequences (indented under their key, or not, as `yaml.dump` writes them), one-line
+plain, single- or double-quoted scalars, and plain or single-quoted scalars folded over
+several lines (as `yaml.dump` folds long text). This module reads exactly that part and
+returns `UNSUPPORTED` for anything else (comments, flow style, anchors, aliases, tags, block
+scalars, blank lines within a scalar, double-quoted scalars over several lines, escapes
+other than `\\"` and `\\\\`, repeated keys, tabs, odd indentation, nesting deeper than
+MAX_DEPTH...), so the caller falls back to `StrictLoader`, which reads or refuses it. On
+what it accepts, it returns what `StrictLoader` returns: strings, None for null, lists and
+dicts in order.
 """
 
 from __future__ import annotations
@@ -33,14 +36,14 @@ def parse(text: str) -> object:
     """YAML text → value, or UNSUPPORTED when the text is outside the subset."""
     if _SPECIAL.search(text):
         return UNSUPPORTED
-    lines = []
-    for raw in text.split("\n"):
+    lines = []  # [indent, content, line number] of each line that is not blank
+    for number, raw in enumerate(text.split("\n")):
         line = raw[:-1] if raw.endswith("\r") else raw
         if "\r" in line:
             return UNSUPPORTED  # a lone carriage return is a line break to YAML
         content = line.lstrip(" ")
         if content:
-            lines.append([len(line) - len(content), content.rstrip(" ")])
+            lines.append([len(line) - len(content), content.rstrip(" "), number])
     if not lines:
         return None
     try:
@@ -67,11 +70,13 @@ def _mapping(lines: list, i: int, indent: int, depth: int) -> tuple[dict, int]:
             raise _Unsupported  # StrictLoader reports repeated keys with their place; `null:` is a None key
         i += 1
         if rest:
-            result[key] = _scalar(rest)
+            result[key], i = _scalar_lines(rest, lines, i, indent)
         elif i < len(lines) and lines[i][0] > indent:
             result[key], i = _block(lines, i, lines[i][0], depth + 1)
+        elif i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("- "):
+            result[key], i = _sequence(lines, i, indent, depth + 1)  # not indented under its key
         elif i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("-"):
-            raise _Unsupported  # a sequence not indented under its key
+            raise _Unsupported
         else:
             result[key] = None
     if i < len(lines) and lines[i][0] > indent:
@@ -95,15 +100,35 @@ def _sequence(lines: list, i: int, indent: int, depth: int) -> tuple[list, int]:
         if item.startswith("-") or not item:
             raise _Unsupported
         if _KEY.match(item):
-            lines[i] = [indent + 2 + len(rest) - len(item), item]  # the item's mapping starts here
+            lines[i] = [indent + 2 + len(rest) - len(item), item, lines[i][2]]  # the item's mapping starts here
             value, i = _mapping(lines, i, lines[i][0], depth + 1)
-            items.append(value)
         else:
-            items.append(_scalar(item))
-            i += 1
+            value, i = _scalar_lines(item, lines, i + 1, indent)
+        items.append(value)
     if i < len(lines) and lines[i][0] > indent:
         raise _Unsupported
     return items, i
+
+
+def _scalar_lines(text: str, lines: list, i: int, indent: int) -> tuple[str | None, int]:
+    """The scalar that starts with `text` and goes on over the lines from `i` that are indented
+    more than `indent` (its key's or dash's); the index of the line after it."""
+    if i >= len(lines) or lines[i][0] <= indent:
+        return _scalar(text), i
+    more = []
+    while i < len(lines) and lines[i][0] > indent:
+        if lines[i][2] != lines[i - 1][2] + 1:
+            raise _Unsupported  # a blank line within a scalar is a line break in it
+        more.append(lines[i][1])
+        i += 1
+    if text[0] == "'":
+        return _single_quoted(" ".join([text, *more])), i  # each line break between text folds to a space
+    if text[0] == '"' or any(line.startswith("#") or ": " in line or " #" in line or line.endswith(":") for line in more):
+        raise _Unsupported  # past its first line, a plain scalar may start with any character but `#` (a comment)
+    value = _scalar(text)
+    if value is None or text in _NULLS:
+        raise _Unsupported
+    return " ".join([value, *more]), i
 
 
 def _scalar(text: str) -> str | None:
