@@ -1,7 +1,7 @@
 """Benchmark newsfm against the peers a user would reach for, as whole processes on one corpus.
 
     python bench/run.py --sizes 20000 100000 [--seed 0] [--work /tmp/newsfm-bench]
-                        [--only naive,dlt,newsfm,newsfm-again] [--timeout 1800]
+                        [--only naive,dlt,newsfm,newsfm-again,newsfm-server] [--timeout 1800]
                         [--style smartable pydump hand mix]
 
 For each style and size: generate a corpus once (`newsfm generate N DIR --seed S --style X`),
@@ -28,11 +28,13 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -54,6 +56,8 @@ TOOLS = {
     "dlt": "dlt → Parquet on a local filesystem destination",
     "newsfm": "`newsfm build` (full)",
     "newsfm-again": "`newsfm build` again into the same output, nothing changed (incremental: nothing to parse)",
+    "newsfm-server": "`newsfm build` (full) against a Prefect server already running (`PREFECT_API_URL`), "
+                     "as scheduled and repeated builds run: no temporary server to start; the server is not measured",
 }
 PACKAGES = (
     "newsfm", "pandas", "pyarrow", "pyyaml", "prefect", "click", "rich", "matplotlib",
@@ -188,9 +192,13 @@ def process_role(process: psutil.Process, tool_pid: int) -> str:
     return "prefect server" if "uvicorn" in command or ("prefect" in command and "server" in command) else "other"
 
 
+UNMEASURED_GROUPS: set[int] = set()  # process groups of the harness's own helpers (a running Prefect server)
+
+
 def tree_rss(tool_pid: int, roles: dict[int, str], peaks: dict[str, int]) -> int:
-    """Summed RSS of this harness's descendants: the tool and all its processes (0 for those that
-    vanish); raises `peaks[role]` to the RSS of any single process of that role."""
+    """Summed RSS of this harness's descendants but its own helpers: the tool and all its
+    processes (0 for those that vanish); raises `peaks[role]` to the RSS of any single process
+    of that role."""
     try:
         members = psutil.Process().children(recursive=True)
     except psutil.Error:
@@ -198,10 +206,12 @@ def tree_rss(tool_pid: int, roles: dict[int, str], peaks: dict[str, int]) -> int
     total = 0
     for member in members:
         try:
+            if os.getpgid(member.pid) in UNMEASURED_GROUPS:
+                continue
             rss = member.memory_info().rss
             if member.pid not in roles:
                 roles[member.pid] = process_role(member, tool_pid)
-        except psutil.Error:
+        except (psutil.Error, OSError):  # gone meanwhile
             continue
         total += rss
         peaks[roles[member.pid]] = max(peaks.get(roles[member.pid], 0), rss)
@@ -350,47 +360,100 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
     base_env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "PYTHONUNBUFFERED": "1"}
     prefect_home: Path | None = None
     first_run_s: float | None = None
+    server: PrefectServer | None = None  # started for newsfm-server
+    server_start_s: float | None = None
     runs: dict[str, Run] = {}
-    for tool in args.only:
-        out = outs / ("newsfm" if tool == "newsfm-again" else tool)
-        env = dict(base_env)
-        if tool in ("newsfm", "newsfm-again"):
-            if tool == "newsfm" or prefect_home is None:
-                # a fresh Prefect home per newsfm build; "again" reuses the first build's home and
-                # output folder, as the same user rerunning it would
-                prefect_home = Path(tempfile.mkdtemp(prefix=f"prefect-{size}-", dir=work))
+    try:
+        for tool in args.only:
+            out = outs / ("newsfm" if tool == "newsfm-again" else tool)
+            env = dict(base_env)
+            if tool in ("newsfm", "newsfm-again"):
+                if tool == "newsfm" or prefect_home is None:
+                    # a fresh Prefect home per newsfm build; "again" reuses the first build's home and
+                    # output folder, as the same user rerunning it would
+                    prefect_home = Path(tempfile.mkdtemp(prefix=f"prefect-{size}-", dir=work))
+                    env["PREFECT_HOME"] = str(prefect_home)
+                    first_run_s = warm_up(env, work, args.timeout)
+                    print(f"[{size}] Prefect's first run in a new PREFECT_HOME (a 1-file build, unmeasured): "
+                          f"{first_run_s:.1f} s", flush=True)
                 env["PREFECT_HOME"] = str(prefect_home)
-                first_run_s = warm_up(env, work, args.timeout)
-                print(f"[{size}] Prefect's first run in a new PREFECT_HOME (a 1-file build, unmeasured): "
-                      f"{first_run_s:.1f} s", flush=True)
-            env["PREFECT_HOME"] = str(prefect_home)
-        if tool == "newsfm-again" and "newsfm" not in runs:
-            print(f"[{size}] newsfm-again: first an unmeasured build, so there is something to rebuild", flush=True)
-            shutil.rmtree(out, ignore_errors=True)
-            setup = subprocess.Popen(tool_command("newsfm", corpus, out), env=env, cwd=ROOT, start_new_session=True,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                setup.wait(timeout=args.timeout)
-            finally:
-                end_group(setup.pid)
-            if setup.returncode != 0:
-                raise SystemExit(f"the unmeasured newsfm build before newsfm-again failed (exit {setup.returncode})")
-        elif tool != "newsfm-again":
-            shutil.rmtree(out, ignore_errors=True)
-        print(f"[{size}] {tool} ...", end=" ", flush=True)
-        run = measure(tool, tool_command(tool, corpus, out), env, logs / f"{size}-{tool}.log", args.timeout, news)
-        if run.status == "ok":
-            run.tables = count_tables(tool, out)
-            if tool.startswith("newsfm"):
-                run.flow_s = flow_seconds(Path(run.log))
-        runs[tool] = run
-        print(f"{run.status}: {run.wall_s:.1f} s, peak {run.peak_rss_mb:.0f} MB, {len(run.tables)} tables"
-              + (f" (other processes used {run.other_cpu_s:.1f} CPU s meanwhile)" if run.other_cpu_s > BUSY_SHARE * run.wall_s else ""),
-              flush=True)
+            if tool == "newsfm-server":
+                if server is None:
+                    server = PrefectServer(work)
+                    server_start_s = server.started_s
+                    print(f"[{size}] a Prefect server started in {server_start_s:.1f} s (unmeasured)", flush=True)
+                env.update(server.env)
+                warm_up(env, work, args.timeout)  # the flow's first run on this server: its deployment made once
+            if tool == "newsfm-again" and "newsfm" not in runs:
+                print(f"[{size}] newsfm-again: first an unmeasured build, so there is something to rebuild", flush=True)
+                shutil.rmtree(out, ignore_errors=True)
+                setup = subprocess.Popen(tool_command("newsfm", corpus, out), env=env, cwd=ROOT, start_new_session=True,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    setup.wait(timeout=args.timeout)
+                finally:
+                    end_group(setup.pid)
+                if setup.returncode != 0:
+                    raise SystemExit(f"the unmeasured newsfm build before newsfm-again failed (exit {setup.returncode})")
+            elif tool != "newsfm-again":
+                shutil.rmtree(out, ignore_errors=True)
+            print(f"[{size}] {tool} ...", end=" ", flush=True)
+            run = measure(tool, tool_command(tool, corpus, out), env, logs / f"{size}-{tool}.log", args.timeout, news)
+            if run.status == "ok":
+                run.tables = count_tables(tool, out)
+                if tool.startswith("newsfm"):
+                    run.flow_s = flow_seconds(Path(run.log))
+            runs[tool] = run
+            print(f"{run.status}: {run.wall_s:.1f} s, peak {run.peak_rss_mb:.0f} MB, {len(run.tables)} tables"
+                  + (f" (other processes used {run.other_cpu_s:.1f} CPU s meanwhile)" if run.other_cpu_s > BUSY_SHARE * run.wall_s else ""),
+                  flush=True)
+    finally:
+        if server is not None:
+            server.stop()
     if prefect_home is not None:
         shutil.rmtree(prefect_home, ignore_errors=True)
     return {"size": size, "seed": args.seed, "style": style, "corpus": corpus_info, "prefect_first_run_s": first_run_s,
+            "prefect_server_start_s": server_start_s,
             "runs": {tool: asdict(run) for tool, run in runs.items()}}
+
+
+class PrefectServer:
+    """`prefect server start` on a free loopback port with a Prefect home of its own, as the
+    server of scheduled builds runs all the time; `env` reaches it (PREFECT_API_URL)."""
+
+    def __init__(self, work: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        home = Path(tempfile.mkdtemp(prefix="prefect-server-", dir=work))
+        self.env = {"PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+        started = time.perf_counter()
+        self.log = open(work / "logs" / "prefect-server.log", "w")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env={**os.environ, **self.env, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        UNMEASURED_GROUPS.add(self.process.pid)
+        while not self.healthy():
+            if self.process.poll() is not None or time.perf_counter() - started > 180:
+                self.stop()
+                raise SystemExit(f"the Prefect server did not start: see {self.log.name}")
+            time.sleep(0.5)
+        self.started_s = time.perf_counter() - started
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.env['PREFECT_API_URL']}/health", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        end_group(self.process.pid)
+        self.process.wait()
+        UNMEASURED_GROUPS.discard(self.process.pid)
+        self.log.close()
+        shutil.rmtree(self.env["PREFECT_HOME"], ignore_errors=True)
 
 
 def warm_up(env: dict, work: Path, timeout: float) -> float:
@@ -542,7 +605,10 @@ def render(data: dict) -> str:
              f"{c['corpus']['kind']} in {c['generate_s']} s. Run {' to '.join(dates)} at commit {commits}.{busy}"
              + (f" Before newsfm was measured, a 1-file build in its new `PREFECT_HOME` took {record['prefect_first_run_s']:.1f} s:"
                 " Prefect's one-time database creation and migrations, not counted below."
-                if record.get("prefect_first_run_s") else "")),
+                if record.get("prefect_first_run_s") else "")
+             + (f" The Prefect server newsfm-server built against started in {record['prefect_server_start_s']:.1f} s"
+                " (not counted: it runs all the time, as a scheduled deployment's does)."
+                if record.get("prefect_server_start_s") else "")),
             "",
             size_table(record),
             "",
