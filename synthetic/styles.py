@@ -3,7 +3,7 @@
 - `smartable`: the real files' own (what `synthetic.corpus` writes): block lists indented under
   their key, text double-quoted.
 - `pydump`: as a Python tool writes it (`yaml.safe_dump(..., allow_unicode=True, sort_keys=False)`,
-  as python-frontmatter does): lists not indented under their key, plain scalars where YAML
+  as python-frontmatter does; libyaml's dumper where there is one, which writes the same text): lists not indented under their key, plain scalars where YAML
   allows them, single quotes elsewhere, long lines folded at 80 columns; numbers and booleans
   as values, not text.
 - `hand`: as a person keeps it: a comment, blank lines, the title single-quoted (with `''`),
@@ -12,8 +12,9 @@
 - `mix`: each file in one of the three, drawn per file.
 
 Only the bytes of the front matter change: the same news gives the same rows in every style
-(source paths and hashes aside; `tests/test_generate.py` checks it). Files made broken on
-purpose keep the real style, so they stay broken the way they were made.
+(source paths and hashes aside; `tests/test_generate.py` checks it). Files made without a
+front matter or with an unterminated one keep the real style; one with a bad date is restyled
+like the others and stays rejected for it.
 """
 
 from __future__ import annotations
