@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from pipelines.layout import ENTRIES, LOCK
+from pipelines.spill import record_batches
 from transforms.extract import Extracted, extract, rejected, unreadable
 from transforms.frontmatter import Rejected
 from transforms.settings import DEFAULTS
@@ -211,9 +212,7 @@ class SortedOutput:
         if not self.writer:
             yield from self.held
             return
-        with ipc.open_file(str(self.scratch)) as reader:
-            for i in range(reader.num_record_batches):
-                yield reader.get_batch(i)
+        yield from record_batches(self.scratch)
 
 
 def aside_table(aside: list[tuple[str, int | None, int | None]], escaped: pa.ChunkedArray) -> pa.Table:

@@ -4,8 +4,9 @@ With NEWSFM_KILL_AT=N, the N-th checkpoint a run passes (counting from 1, in thi
 kills the process with SIGKILL, as a power cut or the OOM killer would: no cleanup, no
 `finally`. A step run in a process of its own (`pipelines.parallel.in_own_process`) counts on
 from the flow's count and hands its count back, so the points of a run are numbered in order,
-and at its kill point it kills the flow's process too, as a power cut would. With NEWSFM_KILL_TRACE=FILE, every checkpoint appends its name to FILE, so a test
-can count the points of a run. Without these variables a checkpoint costs one lookup.
+and at its kill point it kills the flow's process too, as a power cut would. With
+NEWSFM_KILL_TRACE=FILE, every checkpoint appends its name to FILE, so a test can count the
+points of a run. Without these variables a checkpoint costs one lookup.
 """
 
 from __future__ import annotations

@@ -78,6 +78,10 @@ class Layout:
         return self.state / "spill"
 
     @property
+    def walk_file(self) -> Path:
+        return self.state / "walk.arrow"
+
+    @property
     def live_file(self) -> Path:
         return self.state / "live.arrow"
 

@@ -21,7 +21,7 @@ import pyarrow.ipc as ipc
 from pipelines.durable import publish_folder, synced_file, temporary_name
 from pipelines.killpoints import checkpoint
 from pipelines.layout import Layout
-from pipelines.spill import Ranges, hex_bounds
+from pipelines.spill import Ranges, hex_bounds, record_batches
 from transforms.combine import Load
 from transforms.normalize import PART_SCHEMAS
 
@@ -124,9 +124,7 @@ class LiveFiles:
         if isinstance(self.live, pa.Table):
             yield from self.live.select(LIVE_SCHEMA.names).to_batches(max_chunksize=LIVE_BATCH_ROWS)
             return
-        with ipc.open_file(self.live) as reader:  # read, not mapped: a mapped file's pages count as memory
-            for i in range(reader.num_record_batches):
-                yield reader.get_batch(i)
+        yield from record_batches(self.live)
 
     def with_parts_renamed(self, parts: Iterable[str], part_id: str) -> "LiveFiles":
         """The live files with `part_id` for each of `parts`."""
@@ -174,13 +172,13 @@ def parts_to_merge(per_part: Mapping[str, int], small: int, at: int = COMPACT_AT
 
 def compact(out_dir: Path, live: LiveFiles, small: int) -> LiveFiles:
     """Merge the `parts_to_merge` into one new part; returns the live files with the new part ids."""
-    merged = sorted(parts_to_merge(live.per_part, small))
-    if not merged:
+    merged = pa.array(sorted(parts_to_merge(live.per_part, small)), pa.string())
+    if not len(merged):
         return live
-    moved = pa.Table.from_batches([batch.filter(pc.is_in(batch.column("part_id"), value_set=pa.array(merged, pa.string())))
+    moved = pa.Table.from_batches([batch.filter(pc.is_in(batch.column("part_id"), value_set=merged))
                                    for batch in live.batches()], LIVE_SCHEMA)  # small parts' files: few
     load = loader(out_dir, moved)
-    return live.with_parts_renamed(merged, write_part(out_dir, {name: load(name) for name in PART_SCHEMAS}))
+    return live.with_parts_renamed(merged.to_pylist(), write_part(out_dir, {name: load(name) for name in PART_SCHEMAS}))
 
 
 def remove_parts_except(out_dir: Path, keep: Iterable[str]) -> None:

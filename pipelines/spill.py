@@ -24,9 +24,18 @@ MAX_RANGES = 4096  # open files per table; beyond 16 GB of parts (~16M files) ra
 HEX_DIGITS = 4  # ranges of hex keys are cut at values of this many leading digits
 
 
-def range_count(part_bytes: int) -> int:
-    """How many ranges parts of `part_bytes` (on disk, compressed) are split into: a power of two."""
-    return min(MAX_RANGES, 1 << max(0, math.ceil(math.log2(max(part_bytes, 1) / RANGE_BYTES))))
+def range_count(size: int, per_range: int = RANGE_BYTES) -> int:
+    """How many ranges `size` (by default, bytes of parts on disk, compressed) is split into,
+    about `per_range` each: a power of two, at most MAX_RANGES."""
+    return min(MAX_RANGES, 1 << max(0, math.ceil(math.log2(max(size, 1) / per_range))))
+
+
+def record_batches(path: Path, options: ipc.IpcReadOptions | None = None) -> Iterator[pa.RecordBatch]:
+    """The record batches of the Arrow IPC file `path`, read one at a time (read, not mapped: a
+    mapped file's pages count as the process's memory)."""
+    with ipc.open_file(str(path), options=options) as reader:
+        for i in range(reader.num_record_batches):
+            yield reader.get_batch(i)
 
 
 def hex_bounds(count: int) -> list[str]:

@@ -38,6 +38,7 @@ import pyarrow.ipc as ipc
 from pipelines.discover import FOUND_SCHEMA, content_hash, walk_batches
 from pipelines.durable import durable_file, leftover_temporaries
 from pipelines.layout import Layout
+from pipelines.spill import record_batches
 from pipelines.store import current_snapshot
 from transforms.normalize import PART_SCHEMAS
 from transforms.settings import Settings
@@ -116,12 +117,6 @@ class State:
         return pa.Table.from_batches(list(self.batches()), schema=STATE_SCHEMA)
 
 
-def record_batches(path: Path, options: ipc.IpcReadOptions) -> Iterator[pa.RecordBatch]:
-    with ipc.open_file(path, options=options) as reader:
-        for i in range(reader.num_record_batches):
-            yield reader.get_batch(i)
-
-
 def strictly_increasing(paths: pa.Array | pa.ChunkedArray) -> bool:
     return len(paths) < 2 or pc.all(pc.less(paths.slice(0, len(paths) - 1), paths.slice(1))).as_py()
 
@@ -155,7 +150,7 @@ class Changes:
             yield batch.select(list(columns))
 
     @property
-    def found(self) -> int:
+    def files_found(self) -> int:
         return self.counted["new"] + self.counted["changed"] + self.counted["unchanged"]
 
     @property
@@ -186,7 +181,7 @@ class Changes:
 
     @property
     def any(self) -> bool:
-        return self.found > self.counted["unchanged"] or self.counted["deleted"] > 0
+        return self.files_found > self.counted["unchanged"] or self.counted["deleted"] > 0
 
     def counts(self) -> dict[str, int]:
         return dict(self.counted)
@@ -221,8 +216,8 @@ class Changes:
             start, offset = end, offset + batch.num_rows
         if next(ends, None) is not None:
             raise RuntimeError(f"the state record {self.state.rows} changed during the build")
-        for piece in range(start, self.found, STATE_BATCH_ROWS):  # after the record's last path: all new
-            rows = files.take(min(STATE_BATCH_ROWS, self.found - piece))
+        for piece in range(start, self.files_found, STATE_BATCH_ROWS):  # after the record's last path: all new
+            rows = files.take(min(STATE_BATCH_ROWS, self.files_found - piece))
             yield rows, values.take(len(rows))
         values.close()
         files.close()
@@ -382,7 +377,7 @@ def find_changes_in(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool) 
     state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, key)
     layout = Layout(out_dir)
     layout.state.mkdir(parents=True, exist_ok=True)
-    found = walk_batches(raw_dir, scratch=layout.state / "walk.arrow")
+    found = walk_batches(raw_dir, scratch=layout.walk_file)
     return classify(found, state, lambda path: content_hash(raw_dir, path), layout.changes_file), notice
 
 

@@ -14,13 +14,12 @@ in a statement of its own: DuckDB can spill one to its temp_directory, but not s
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from pipelines.spill import MAX_RANGES, hex_bounds
+from pipelines.spill import hex_bounds, range_count
 from pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed, interpolated, ranked
 
 if TYPE_CHECKING:
@@ -179,7 +178,7 @@ def story_ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
     as DuckDB does not spill the sort of so many wide rows (story_members failed at a 128 MB
     limit over 1,000,000 files, sorted whole)."""
     ((members,),) = con.execute(f"SELECT count(*) FROM {MEMBERS}").fetchall()
-    edges = [None, *hex_bounds(min(MAX_RANGES, 1 << max(0, math.ceil(math.log2(max(members, 1) / RANGE_ROWS))))), None]
+    edges = [None, *hex_bounds(range_count(members, RANGE_ROWS)), None]
     return [" AND ".join([*([f"story_id >= '{lo}'"] if lo else []), *([f"story_id < '{hi}'"] if hi else [])]) or "TRUE"
             for lo, hi in zip(edges, edges[1:])]
 
