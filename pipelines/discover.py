@@ -451,7 +451,7 @@ def read_file(root: Path, path: str, max_bytes: int, real_root: str | None = Non
     `too_large` (or `unsupported_file`) exactly as `extract` would reject its bytes.
     """
     try:
-        with os.fdopen(open_input(root, path, real_root), "rb") as handle:
+        with os.fdopen(open_input(root, path, real_root), "rb", buffering=0) as handle:
             if os.fstat(handle.fileno()).st_size <= max_bytes:
                 return extract(path, handle.read(), max_bytes)
             digest, size = hash_stream(handle)

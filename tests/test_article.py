@@ -2,7 +2,11 @@
 
 import datetime as dt
 
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import SEED
 from transforms import fields
@@ -55,6 +59,26 @@ def test_web_url_accepts_http(value):
 def test_web_url_rejects(value):
     with pytest.raises(Rejected):
         fields.web_url("u", value)
+
+
+url_parts = st.sampled_from(["http", "https", "HTTPS", "ftp", "", ":", "//", "/", "a", "B", "0", ".", "-", "@", ":8", "?", "#",
+                              "[", "]", " ", "\t", "é", "%20", "x.com", "www.", "ß"])
+
+
+@settings(max_examples=2000)
+@given(st.tuples(st.sampled_from(["", "http://", "HtTpS://"]), st.lists(url_parts, max_size=10)).map(lambda t: t[0] + "".join(t[1])))
+def test_the_quick_url_check_accepts_only_what_the_full_check_accepts(value):
+    """`web_url` takes a plain http(s) URL without splitting it; the full check must agree."""
+    if not fields._PLAIN_WEB_URL.fullmatch(value.strip()):
+        return
+    parts = urlsplit(value.strip())
+    assert parts.scheme.lower() in fields.WEB_SCHEMES and parts.hostname and parts.port is None
+    assert not fields._SPACE.search(value.strip())
+
+
+@pytest.mark.parametrize("value", ["", " ", "\u2003", None])
+def test_blank_text_is_absent(value):
+    assert fields.text("t", value) is None and fields.is_absent(value)
 
 
 def test_seed_article_has_exact_typed_fields():

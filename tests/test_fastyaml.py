@@ -1,5 +1,7 @@
 """The fast front matter reader gives exactly what the strict PyYAML loader gives, or steps aside."""
 
+import json
+
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -28,16 +30,20 @@ def test_the_seed_is_read_by_the_fast_path_and_equals_pyyaml():
 @pytest.mark.parametrize(
     "text",
     [
-        "a: 1 # comment",
-        "a: [1, 2]",
-        "a: {b: c}",
         "a: &x 1\nb: *x",
         "a: !!int 1",
-        "a: |\n  block",
-        "a: >\n  folded",
+        "a: |2\n  block",
+        "a: |\n\n  after a blank line",
+        "a: |\n  x\n    \n  spaces only",
+        "a: [1, [2]]",
+        "a: [1,\n  2]",
+        "a: [1, 2, ]",
+        "a: {b: c, b: d}",
+        "a: [x: y]",
+        "a: ['#']",
+        "a: 'x' # c\n  y",
         'a: "multi\n  line"',
         "a: plain\n\n  after a blank line",
-        "a: plain\n  # a comment",
         'a: "double\n  quoted"',
         "a: 1\na: 2",
         "a:\n-compact",
@@ -69,6 +75,11 @@ def test_anything_outside_the_subset_is_left_to_pyyaml(text):
         ("a: 'it''s\n  folded'\nb:\n- x\n- 'y\n  z'\n- k: v\n  l: w\nc: d",
          {"a": "it's folded", "b": ["x", "y z", {"k": "v", "l": "w"}], "c": "d"}),
         ("", None),
+        ("# a comment\n\na: 1 # one\nb: 'x' # two\nc: # three\n  d: e\n", {"a": "1", "b": "x", "c": {"d": "e"}}),
+        ("a: plain\n  # a comment ends it\nb: x", {"a": "plain", "b": "x"}),
+        ("a: [x, 'y''s', \"z w\", ~]\nb: {name: \"D P\", domain: d.com}\nc: []", {"a": ["x", "y's", "z w", None], "b": {"name": "D P", "domain": "d.com"}, "c": []}),
+        ("a: |\n  x\n   y\n  # z\n\nb: >-\n  p\n  q\n\n  r\n\n", {"a": "x\n y\n# z\n", "b": "p q\nr"}),
+        ("a: |+\n  x\n\n\nb: >\n  p\n   more\n  q\n", {"a": "x\n\n\n", "b": "p\n more\nq\n"}),
     ],
 )
 def test_subset_values(text, expected):
@@ -114,6 +125,78 @@ def test_fast_path_equals_pyyaml_on_what_yaml_dump_writes(document, style, inden
         assert fast == strict(text)
 
 
+def hand_scalar(draw, value, indent: str) -> list[str]:
+    """`value` written as a person might: plain, quoted, or a block scalar, maybe with a comment."""
+    if value is None:
+        return [draw(st.sampled_from(["", " ~", " null", " # nothing"]))]
+    form = draw(st.sampled_from(["plain", "single", "double", "block"]))
+    if form == "block":
+        header = draw(st.sampled_from(["|", "|-", "|+", ">", ">-", ">+", "|2", ">-  # folded"]))
+        extra = draw(st.sampled_from(["", "", " "]))
+        body = [indent + "  " + (extra if draw(st.booleans()) else "") + line if line else "" for line in value.split("\n")]
+        return [f" {header}", *body]
+    written = {"plain": value, "single": "'" + value.replace("'", "''") + "'", "double": json.dumps(value, ensure_ascii=False)}[form]
+    return [" " + written + draw(st.sampled_from(["", "", " # note", "  #x"]))]
+
+
+def flow_item(draw, value) -> str:
+    if value is None:
+        return draw(st.sampled_from(["~", "null"]))
+    return draw(st.sampled_from([value, "'" + value.replace("'", "''") + "'", json.dumps(value, ensure_ascii=False)]))
+
+
+@st.composite
+def hand_written(draw, document):
+    """Front matter as a person keeps it: comments, blank lines, block scalars, flow collections."""
+
+    def entries(mapping: dict, indent: str) -> list[str]:
+        lines = []
+        for key, value in mapping.items():
+            lines += draw(st.sampled_from([[], [], [""], [indent + "# a comment"], ["# at the margin", ""]]))
+            lines += field(key, value, indent)
+        return lines
+
+    def field(key: str, value, indent: str) -> list[str]:
+        if isinstance(value, dict):
+            if all(not isinstance(v, (dict, list)) for v in value.values()) and draw(st.booleans()):
+                return [f"{indent}{key}: {{{', '.join(f'{k}: {flow_item(draw, v)}' for k, v in value.items())}}}"]
+            return [f"{indent}{key}:{draw(st.sampled_from(['', ' # below']))}", *entries(value, indent + "  ")]
+        if isinstance(value, list):
+            if all(not isinstance(v, (dict, list)) for v in value) and draw(st.booleans()):
+                return [f"{indent}{key}: [{', '.join(flow_item(draw, v) for v in value)}]"]
+            lines = [f"{indent}{key}:"]
+            for item in value:
+                if isinstance(item, dict) and item:
+                    inner = entries(item, indent + "    ")
+                    first = next(n for n, line in enumerate(inner) if line.startswith(indent + "    ") and line.strip()[:1] != "#")
+                    lines += [*inner[:first], f"{indent}  - {inner[first].lstrip()}", *inner[first + 1 :]]
+                elif isinstance(item, list):
+                    lines.append(f"{indent}  - [{', '.join(flow_item(draw, v) for v in item if not isinstance(v, (dict, list)))}]")
+                else:
+                    scalar = hand_scalar(draw, item, indent + "  ")
+                    lines += [f"{indent}  -{scalar[0]}", *scalar[1:]]
+            return lines
+        scalar = hand_scalar(draw, value, indent)
+        return [f"{indent}{key}:{scalar[0]}", *scalar[1:]]
+
+    return "\n".join(entries(document, "")) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@settings(max_examples=500)
+@given(st.data(), documents)
+def test_fast_path_equals_pyyaml_on_what_people_write(data, document):
+    """Comments, blank lines, literal and folded block scalars, quotes with '' and flow collections."""
+    text = data.draw(hand_written(document))
+    fast = fastyaml.parse(text)
+    if fast is fastyaml.UNSUPPORTED:
+        return
+    try:
+        expected = strict(text)
+    except Exception as error:  # noqa: BLE001 - any strict failure is a disagreement
+        pytest.fail(f"fast path accepted {text!r}, strict loader failed: {error}")
+    assert fast == expected
+
+
 @settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from(list("ab:- \n\"'#~\\x1[]{}&*!|>")), max_size=60))
 def test_fast_path_never_disagrees_on_arbitrary_text(text):
@@ -152,7 +235,7 @@ def test_generated_corpus_tables_are_identical_with_and_without_the_fast_path(tm
         assert fast[name].equals(slow[name]), name
 
 
-@pytest.mark.parametrize(("style", "at_least"), [("smartable", 1.0), ("pydump", 0.99)])
+@pytest.mark.parametrize(("style", "at_least"), [("smartable", 1.0), ("pydump", 0.99), ("hand", 0.99), ("mix", 0.99)])
 def test_the_fast_path_reads_the_styles_it_is_for(style, at_least):
     """Not a test that cannot fail: the equality tests above hold as well when everything is declined."""
     from synthetic.corpus import generate_files
@@ -161,3 +244,10 @@ def test_the_fast_path_reads_the_styles_it_is_for(style, at_least):
              if f.expect in ("article", "duplicate")]
     accepted = sum(fastyaml.parse(text) is not fastyaml.UNSUPPORTED for text in texts)
     assert accepted >= at_least * len(texts)
+
+
+def test_printable_text_has_no_character_the_reader_refuses():
+    """`parse` skips its search for refused characters in text that is printable once line breaks are spaces."""
+    printable_yet_refused = [hex(code) for code in range(0x110000)
+                             if (char := chr(code)) != "\n" and char.isprintable() and fastyaml._SPECIAL.search(char)]
+    assert printable_yet_refused == []

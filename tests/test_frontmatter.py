@@ -1,10 +1,16 @@
 """Extraction: bytes → front matter mapping, or a rejection a person can act on."""
 
+import re
+
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import MINIMAL, SEED, news
 from transforms.extract import extract
-from transforms.frontmatter import Rejected, read_front_matter, read_yaml_mapping, split_front_matter
+from transforms.frontmatter import (
+    _OPENING, Rejected, closing_line, read_front_matter, read_yaml_mapping, split_front_matter,
+)
 
 
 def rejection(data: bytes, path: str = "x.md", **kwargs):
@@ -116,3 +122,13 @@ def test_seed_front_matter_has_the_expected_fields():
     assert front_matter["title"].startswith("Amazon just announced")
     assert len(front_matter["related"]) == 14
     assert front_matter["topics"] == ["AWS AI", "AI", "Computer Vision"]
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="-\n\r \tab", max_size=40).map(lambda rest: "---\n" + rest))
+def test_the_closing_line_is_the_first_line_of_three_dashes(text):
+    """`closing_line` finds what a multi-line regex finds, without running it over the whole text."""
+    opening = _OPENING.match(text)
+    assume(opening is not None)
+    expected = re.compile(r"^---[ \t]*\r?$", re.MULTILINE).search(text, opening.end())
+    assert closing_line(text, opening.end()) == ((expected.start(), expected.end()) if expected else None)

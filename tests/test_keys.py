@@ -1,11 +1,14 @@
 """Keys: one canonical-URL rule, and ids derived from it."""
 
 import hashlib
+import re
+from unittest.mock import patch
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from transforms import keys
 from transforms.keys import article_id, canonical_url, provider_domain, topic_slug
 
 
@@ -38,6 +41,25 @@ def test_article_id_is_16_hex_digits_of_the_canonical_urls_sha256():
 @given(st.from_regex(r"https?://[A-Za-z0-9.-]{1,20}(/[A-Za-z0-9_~%.-]{0,8}){0,3}/?(\?[a-z_]{1,6}=[a-z0-9]{0,4})?", fullmatch=True))
 def test_canonical_url_is_idempotent(url):
     assert canonical_url(canonical_url(url)) == canonical_url(url)
+
+
+url_texts = st.tuples(
+    st.sampled_from(["http://", "HTTPS://", "hTtP://", "ftp://", ""]),
+    st.text(alphabet="aZ09.-", min_size=1, max_size=8) | st.text(alphabet="aZ09.-:@[]", max_size=8),
+    st.text(alphabet="/aB%é ?#=&._~", max_size=12) | st.text(alphabet="/aB%é._~", max_size=12),
+).map("".join)
+
+
+@settings(max_examples=1000)
+@given(url_texts)
+def test_plain_urls_take_a_short_way_to_the_same_canonical_url(url):
+    try:
+        with patch.object(keys, "_PLAIN_URL", re.compile(r"(?!)")):  # never matches: the full rule
+            expected = canonical_url(url)
+    except ValueError:  # a malformed port or IPv6 literal: then the short way must not be taken either
+        assert not keys._PLAIN_URL.fullmatch(url.strip())
+        return
+    assert canonical_url(url) == expected
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ becomes, row for row, and the rules of `transforms.site` one by one.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 import pytest
@@ -29,7 +29,10 @@ from transforms.pipeline import tables_of
 from transforms.extract import extract
 from transforms.frontmatter import Rejected
 from transforms.keys import article_id
-from transforms.site import absolute_url, collection_of, file_kind, news_verdict, site_base_url, site_root
+from transforms.site import (
+    ARTICLE, MARKDOWN, NEWS_COLLECTION, ORGANIZATION, OTHER, SITE_CONFIG, SITE_CONFIG_NAMES, TAXONOMY, YAML, absolute_url,
+    collection_of, file_kind, news_verdict, site_base_url, site_root,
+)
 
 SITE = Path(__file__).parent / "site"
 ROBOT, TALK = article_id("https://www.alpha.com/news/robot"), article_id("https://youtube.com/watch?v=talk42")
@@ -296,3 +299,26 @@ def test_only_news_candidates_become_articles_and_other_files_never_miss_fields(
         assert file.reason not in ("missing_field", "no_front_matter")
     if collection_of(path) not in (None, "_news") and name.endswith((".md", ".markdown")) and file.kind == "other":
         assert file.reason == "not_news"
+
+
+def kind_by_path_parts(path: str) -> tuple[str, str | None]:
+    """file_kind and collection_of as PurePosixPath reads the path: the reference for the text split."""
+    parts = PurePosixPath(path)
+    suffix, folders = parts.suffix.lower(), parts.parent.parts
+    collection = next((folder for folder in reversed(folders) if folder.startswith("_")), None)
+    if folders[-2:] == ("_data", "topics") and suffix in YAML:
+        return TAXONOMY, collection
+    if folders[-2:] == ("_data", "organizations") and suffix in YAML | MARKDOWN:
+        return ORGANIZATION, collection
+    if parts.name in SITE_CONFIG_NAMES:
+        return SITE_CONFIG, collection
+    if suffix in MARKDOWN and collection in (None, NEWS_COLLECTION):
+        return ARTICLE, collection
+    return OTHER, collection
+
+
+@settings(max_examples=2000)
+@given(st.lists(st.sampled_from(["_news", "_data", "topics", "organizations", "a", ".", "..", "", "x.md", ".md", "x.MD",
+                                 "_config.yml", "y.yaml", "x.", "_learning", "/"]), max_size=6).map("/".join))
+def test_a_paths_kind_is_what_its_parts_say(path):
+    assert (file_kind(path), collection_of(path)) == kind_by_path_parts(path)

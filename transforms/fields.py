@@ -20,6 +20,9 @@ _TRUE = frozenset({"true", "yes", "on"})
 _FALSE = frozenset({"false", "no", "off"})
 WEB_SCHEMES = frozenset({"http", "https"})
 _SPACE = re.compile(r"\s")
+# http(s)://, a host of ASCII letters, digits, dots and dashes (no user, no port), then nothing or
+# a path, query or fragment without white space: a URL `web_url` accepts (a test checks it).
+_PLAIN_WEB_URL = re.compile(r"[hH][tT][tT][pP][sS]?://[A-Za-z0-9.-]+(?:[/?#]\S*)?")
 
 
 def bad_value(path: str, value: Any, expected: str) -> Rejected:
@@ -27,12 +30,14 @@ def bad_value(path: str, value: Any, expected: str) -> Rejected:
 
 
 def is_absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
 
 
 def text(path: str, value: Any) -> str | None:
     """A scalar as text; None when absent or blank."""
-    if is_absent(value):
+    if isinstance(value, str):  # nearly always: StrictLoader gives text
+        return None if not value or value.isspace() else value
+    if value is None:
         return None
     if isinstance(value, (dict, list)):
         raise bad_value(path, value, "text")
@@ -41,19 +46,24 @@ def text(path: str, value: Any) -> str | None:
 
 def integer(path: str, value: Any) -> int | None:
     """`65`, `"-1"`, `+3` → int; `6.5`, `yes`, a list → bad_value."""
-    if is_absent(value):
-        return None
-    if isinstance(value, bool):
-        raise bad_value(path, value, "a whole number")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and _INTEGER.fullmatch(written := value.strip()):
+    if isinstance(value, str):
+        written = value.strip()
+        if not written:
+            return None
+        if not _INTEGER.fullmatch(written):
+            raise bad_value(path, value, "a whole number")
         digits = written.lstrip("+-").lstrip("0") or "0"
         if len(digits) > 19:  # beyond 64 bits (and int() refuses over 4,300 digits)
             raise bad_value(path, value, "a whole number that fits in 64 bits")
         number = -int(digits) if written.startswith("-") else int(digits)
+    elif value is None:
+        return None
+    elif isinstance(value, bool):
+        raise bad_value(path, value, "a whole number")
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
     else:
         raise bad_value(path, value, "a whole number")
     if not INT64_MIN <= number <= INT64_MAX:
@@ -108,6 +118,8 @@ def web_url(path: str, value: Any) -> str | None:
     if url is None:
         return None
     url = url.strip()
+    if _PLAIN_WEB_URL.fullmatch(url):  # most URLs: what the checks below accept, without splitting it
+        return url
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a malformed port

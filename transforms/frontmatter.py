@@ -208,7 +208,7 @@ def decode(data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> str:
 
 
 _OPENING = re.compile(r"---[ \t]*\r?(?:\n|$)")
-_CLOSING = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+_CLOSING_REST = re.compile(r"[ \t]*\r?$", re.MULTILINE)  # what may follow `---` on the closing line
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
@@ -216,7 +216,7 @@ def split_front_matter(text: str) -> tuple[str, str]:
     opening = _OPENING.match(text)
     if not opening:
         raise Rejected("no_front_matter", "the first line is not '---', so the file has no front matter", 1, 1)
-    closing = _CLOSING.search(text, opening.end())
+    closing = closing_line(text, opening.end())
     if not closing:
         raise Rejected(
             "unterminated_front_matter",
@@ -224,7 +224,22 @@ def split_front_matter(text: str) -> tuple[str, str]:
             1,
             1,
         )
-    return text[opening.end() : closing.start()], text[closing.end() :].lstrip("\r\n")
+    return text[opening.end() : closing[0]], text[closing[1] :].lstrip("\r\n")
+
+
+def closing_line(text: str, start: int) -> tuple[int, int] | None:
+    """Where the first line from `start` that is `---` (and spaces) begins and ends; None if none is.
+
+    A `---` at a line start is looked for as text, which is quicker than a multi-line regex over
+    the whole front matter; what follows it on its line is then checked.
+    """
+    at = start - 1  # the opening line's break: a closing line may start right at `start`
+    while (at := text.find("\n---", at)) >= 0:
+        rest = _CLOSING_REST.match(text, at + 4)
+        if rest:
+            return at + 1, rest.end()
+        at += 4
+    return None
 
 
 def parse_yaml(text: str, first_line: int = 1, fast: bool = True) -> Any:

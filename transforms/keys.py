@@ -16,6 +16,8 @@ TRACKING_PARAMETERS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_hsenc", "_hsmi"}
 )
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# http(s)://, a host of ASCII letters, digits, dots and dashes, and a path: nothing for the rule to drop.
+_PLAIN_URL = re.compile(r"([hH][tT][tT][pP][sS]?)://([A-Za-z0-9.-]+)((?:/[^?#\s]*)?)")
 
 
 def is_tracking_parameter(name: str) -> bool:
@@ -31,7 +33,11 @@ def canonical_url(url: str) -> str:
     order); drop trailing slashes from the path. Nothing else changes: `http` and `https`,
     `www.` and the path's case still tell pages apart.
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain:  # most URLs: no port, user, query or fragment to look at (a test checks it is the same)
+        return f"{plain[1].lower()}://{plain[2].lower()}{plain[3].rstrip('/')}"
+    parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if ":" in host:  # an IPv6 literal keeps its brackets

@@ -19,6 +19,7 @@ collections (`_news`, `_learning`, `_samples`, `_people`, `_newsletters`, ...), 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -41,24 +42,41 @@ NOT_SUPPORTED = (
 
 def collection_of(path: str) -> str | None:
     """The innermost folder of `path` whose name starts with `_` (Jekyll's), or None."""
-    folders = PurePosixPath(path).parent.parts
-    return next((folder for folder in reversed(folders) if folder.startswith("_")), None)
+    return folder_facts(folder_and_name(path)[0])[1]
 
 
 def file_kind(path: str) -> str:
     """What the path says a file is: `article` (a news item, or a Markdown file that may be
     one), `taxonomy`, `organization`, `site_config`, or `other`."""
-    parts = PurePosixPath(path)
-    suffix, folder = parts.suffix.lower(), parts.parent.parts[-2:]
-    if folder == ("_data", "topics") and suffix in YAML:
+    folder, name = folder_and_name(path)
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # as PurePosixPath.suffix
+    last_two, collection = folder_facts(folder)
+    if last_two == ("_data", "topics") and suffix in YAML:
         return TAXONOMY
-    if folder == ("_data", "organizations") and suffix in YAML | MARKDOWN:
+    if last_two == ("_data", "organizations") and suffix in YAML | MARKDOWN:
         return ORGANIZATION
-    if parts.name in SITE_CONFIG_NAMES:
+    if name in SITE_CONFIG_NAMES:
         return SITE_CONFIG
-    if suffix in MARKDOWN and collection_of(path) in (None, NEWS_COLLECTION):
+    if suffix in MARKDOWN and collection in (None, NEWS_COLLECTION):
         return ARTICLE
     return OTHER
+
+
+def folder_and_name(path: str) -> tuple[str, str]:
+    """`path`'s folder and name, as PurePosixPath splits them (split as text when that is the same)."""
+    folder, _, name = path.rpartition("/")
+    if name in ("", ".", ".."):
+        parts = PurePosixPath(path)
+        return str(parts.parent), parts.name
+    return folder, name
+
+
+@lru_cache(maxsize=4096)
+def folder_facts(folder: str) -> tuple[tuple[str, ...], str | None]:
+    """(its last two folder names, its innermost `_` folder) of a folder: once per folder, not per file."""
+    folders = PurePosixPath(folder).parts
+    return folders[-2:], next((name for name in reversed(folders) if name.startswith("_")), None)
 
 
 def other_content(path: str, front_matter: dict | None) -> Rejected:
