@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from pipelines.docs import render_pages
+from pipelines.prefect_api import TemporaryApi
 from pipelines.store import OutputError, current_snapshot, prepare_output, wait_until_unlocked
-from transforms.settings import DEFAULTS
+from transforms.settings import DEFAULTS, Settings
 from transforms.summary import summary_lines
 
 EXIT_REJECTS, EXIT_USAGE = 1, 2
@@ -81,15 +82,19 @@ def build(
     except OutputError as error:
         fail(str(error))
     quiet_prefect(verbose)
+    api = TemporaryApi()  # comes up on the other core while Prefect and the flows are imported
     from pipelines.flows import build_warehouse, on_dask, reporting_progress  # imports Prefect: after the checks
+    from pipelines.parallel import start_fork_server
 
     flow = build_warehouse
     if dask_address:
         flow, workers = on_dask(build_warehouse, dask_address), 1  # the cluster's workers parse
+    if Settings(workers=workers).worker_count > 1:
+        start_fork_server()  # while the API comes up
 
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
-        with ProgressBar(show_progress) as update, reporting_progress(update):
+        with api.settings(), ProgressBar(show_progress) as update, reporting_progress(update):
             summary = flow(
                 str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
                 prior_weight=prior_weight, min_scored=min_scored, workers=workers, memory_mb=memory_mb,
@@ -154,9 +159,11 @@ def analytics(out_dir: Path, prior_weight: float, min_scored: int, memory_mb: in
     if current_snapshot(out_dir) is None:
         fail(f"{out_dir} has no published warehouse: run `newsfm build` first")
     quiet_prefect(verbose)
+    api = TemporaryApi()
     from pipelines.flows import build_analytics
 
-    result = build_analytics(str(out_dir), prior_weight=prior_weight, min_scored=min_scored, memory_mb=memory_mb)
+    with api.settings():
+        result = build_analytics(str(out_dir), prior_weight=prior_weight, min_scored=min_scored, memory_mb=memory_mb)
     click.echo("rows: " + ", ".join(f"{name} {rows}" for name, rows in result["rows"].items()))
     click.echo(f"output: {out_dir}/analytics (snapshot {result['snapshot']})")
 

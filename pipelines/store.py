@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -121,6 +122,10 @@ class TableFile:
         self.writer = pq.ParquetWriter(handle, schema, compression="zstd")
         self.schema, self.pending, self.rows = schema, [], 0
         self.pending_bytes = self.pending_rows = 0
+        # Row groups are encoded and compressed on a thread of their own (Arrow lets go of the
+        # GIL), one at a time and in order, while the caller makes the next one.
+        self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self.encoding: Future | None = None
 
     def write(self, table: pa.Table) -> None:
         if table.schema != self.schema:
@@ -134,13 +139,25 @@ class TableFile:
 
     def flush(self) -> None:
         if self.pending:
-            self.writer.write_table(pa.concat_tables(self.pending), row_group_size=ROW_GROUP_SIZE)
+            row_group = pa.concat_tables(self.pending)
             self.pending, self.pending_bytes, self.pending_rows = [], 0, 0
+            self.wait()
+            self.encoding = self.encoder.submit(self.writer.write_table, row_group, row_group_size=ROW_GROUP_SIZE)
+
+    def wait(self) -> None:
+        """Until the row group being written is written; raises what writing it raised."""
+        if self.encoding is not None:
+            encoding, self.encoding = self.encoding, None
+            encoding.result()
 
     def close(self) -> None:
         if not self.rows:  # a file of one empty row group, as pq.write_table writes an empty table
             self.pending = [self.schema.empty_table()]
-        self.flush()
+        try:
+            self.flush()
+            self.wait()
+        finally:
+            self.encoder.shutdown()
         self.writer.close()
 
 
