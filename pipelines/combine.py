@@ -54,9 +54,11 @@ def combine_out_of_core(out: Path, live: LiveFiles, snapshot: SnapshotWriter) ->
                                bounds_of(live.paths(), live.files, count))
     dimensions = {name: [PART_SCHEMAS[name].empty_table()] for name in DIMENSIONS}
     for part_id, paths in live.by_part(scratch / "live", count):
+        every_file_live = len(paths) == read_part_table(out, part_id, "sources", ["source_path"]).num_rows  # a row per file
         for name in [*ranges, *DIMENSIONS]:
             table = read_part_table(out, part_id, name)
-            table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
+            if not every_file_live:
+                table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
             if name in ranges:
                 ranges[name].add(table)
             else:
