@@ -82,6 +82,7 @@ class Run:
     # the peak RSS of the largest single process of each role: the tool's own process (for newsfm
     # the flow), the Prefect server it started, and the other processes (parse workers, combine and analytics)
     peak_process_mb: dict[str, float] = field(default_factory=dict)
+    walls_s: list[float] = field(default_factory=list)  # with --repeat, every run's wall; the fields above are the median run's
 
 
 FLOW_SECONDS = re.compile(r"took [\d.]+ s \(([\d.]+) s in the flow")
@@ -362,15 +363,15 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
     first_run_s: float | None = None
     server: PrefectServer | None = None  # started for newsfm-server
     server_start_s: float | None = None
-    runs: dict[str, Run] = {}
+    runs: dict[str, list[Run]] = {tool: [] for tool in args.only}
     try:
-        for tool in args.only:
+        for tool in [tool for _ in range(args.repeat) for tool in args.only]:  # rounds: the VM's drift falls on every tool
             out = outs / ("newsfm" if tool == "newsfm-again" else tool)
             env = dict(base_env)
             if tool in ("newsfm", "newsfm-again"):
-                if tool == "newsfm" or prefect_home is None:
-                    # a fresh Prefect home per newsfm build; "again" reuses the first build's home and
-                    # output folder, as the same user rerunning it would
+                if prefect_home is None:
+                    # a fresh Prefect home per size, warmed up once; "again" and repeats reuse it and
+                    # the output folder, as the same user rerunning it would
                     prefect_home = Path(tempfile.mkdtemp(prefix=f"prefect-{size}-", dir=work))
                     env["PREFECT_HOME"] = str(prefect_home)
                     first_run_s = warm_up(env, work, args.timeout)
@@ -384,7 +385,7 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
                     print(f"[{size}] a Prefect server started in {server_start_s:.1f} s (unmeasured)", flush=True)
                 env.update(server.env)
                 warm_up(env, work, args.timeout)  # the flow's first run on this server: its deployment made once
-            if tool == "newsfm-again" and "newsfm" not in runs:
+            if tool == "newsfm-again" and not runs.get("newsfm"):
                 print(f"[{size}] newsfm-again: first an unmeasured build, so there is something to rebuild", flush=True)
                 shutil.rmtree(out, ignore_errors=True)
                 setup = subprocess.Popen(tool_command("newsfm", corpus, out), env=env, cwd=ROOT, start_new_session=True,
@@ -403,7 +404,7 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
                 run.tables = count_tables(tool, out)
                 if tool.startswith("newsfm"):
                     run.flow_s = flow_seconds(Path(run.log))
-            runs[tool] = run
+            runs[tool].append(run)
             print(f"{run.status}: {run.wall_s:.1f} s, peak {run.peak_rss_mb:.0f} MB, {len(run.tables)} tables"
                   + (f" (other processes used {run.other_cpu_s:.1f} CPU s meanwhile)" if run.other_cpu_s > BUSY_SHARE * run.wall_s else ""),
                   flush=True)
@@ -414,7 +415,13 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
         shutil.rmtree(prefect_home, ignore_errors=True)
     return {"size": size, "seed": args.seed, "style": style, "corpus": corpus_info, "prefect_first_run_s": first_run_s,
             "prefect_server_start_s": server_start_s,
-            "runs": {tool: asdict(run) for tool, run in runs.items()}}
+            "runs": {tool: asdict(median_run(repeats)) for tool, repeats in runs.items() if repeats}}
+
+
+def median_run(repeats: list[Run]) -> Run:
+    """The run of median wall time (the slower of the middle two), with every run's wall."""
+    middle = sorted(repeats, key=lambda run: run.wall_s)[len(repeats) // 2]
+    return Run(**{**asdict(middle), "walls_s": [run.wall_s for run in repeats]}) if len(repeats) > 1 else middle
 
 
 class PrefectServer:
@@ -527,7 +534,7 @@ def size_table(record: dict) -> str:
         ratio = f"{r['wall_s'] / best:.2f}×" if best and ok else "n/a"
         startup = f"{r['wall_s'] - r['flow_s']:.1f}" if r.get("flow_s") is not None else ""
         lines.append(
-            f"| {tool}{'' if ok else ' — ' + r['status']} | {r['wall_s']:.1f} | {startup} | {r['files_per_s']:.0f} | "
+            f"| {tool}{'' if ok else ' — ' + r['status']} | {r['wall_s']:.1f}{repeats_text(r)} | {startup} | {r['files_per_s']:.0f} | "
             f"{r['peak_rss_mb']:.0f} | {process_peaks_text(r.get('peak_process_mb') or {})} | {r['cpu_s']:.1f} | {len(r['tables']) if ok else '—'} | "
             f"{format(sum(r['tables'].values()), ',') if ok else '—'} | {ratio} |"
         )
@@ -536,6 +543,12 @@ def size_table(record: dict) -> str:
         lines += ["", (f"Work after Prefect's start-up: the full build {full['flow_s']:.1f} s, the rerun with nothing changed "
                        f"{again['flow_s']:.2f} s, that is {100 * again['flow_s'] / full['flow_s']:.1f}% of the full build's.")]
     return "\n".join(lines)
+
+
+def repeats_text(run: dict) -> str:
+    """` (median of 41.2 / 38.8 / 39.5)` when the tool ran more than once, else ""."""
+    walls = run.get("walls_s") or []
+    return f" (median of {' / '.join(f'{wall:.1f}' for wall in walls)})" if len(walls) > 1 else ""
 
 
 def process_peaks_text(peaks: dict[str, float]) -> str:
@@ -679,6 +692,8 @@ def main() -> None:
     parser.add_argument("--templates", type=Path, default=ROOT / "data" / "raw",
                         help="where the stand-in corpus is copied from when there is no generator")
     parser.add_argument("--no-results", action="store_true", help="print the tables but leave bench/RESULTS.md alone")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every tool this many times, in rounds, and report the median run (all walls shown)")
     parser.add_argument("--style", nargs="+", default=["smartable"], choices=STYLES,
                         help="front-matter styles of the corpora (newsfm generate --style): the race is run per style")
     args = parser.parse_args()

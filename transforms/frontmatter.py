@@ -245,7 +245,7 @@ def closing_line(text: str, start: int) -> tuple[int, int] | None:
 def parse_yaml(text: str, first_line: int = 1, fast: bool = True) -> Any:
     """YAML text → Python value, with errors placed at `first_line` + their line in `text`.
 
-    With `fast`, text in the plain block style of front matter is read by `fastyaml`, which
+    With `fast`, text in the styles front matter is written in is read by `fastyaml`, which
     gives the same value; everything else, and every error, goes through `StrictLoader`.
     A stream of several documents is accepted when all but the first are empty (taxonomy files
     sometimes end in a stray `---`).
