@@ -28,11 +28,11 @@ MAX_KEY = 1024  # YAML's limit on an implicit key, which libyaml enforces
 _SPECIAL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?$")
 _PLAIN_START = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@`\s]|[-?:][^\s,\[\]{}]")
+_QUOTED = {"'": re.compile(r"'(?:[^']|'')*'"), '"': re.compile(r'"(?:[^"\\]|\\.)*"')}
 # A scalar in a flow collection, as far as this reader goes: quoted, or plain without `:?#,[]{}'"`.
-_FLOW_SCALAR = r"""("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:?#,\[\]{}'"]+)"""
+_FLOW_SCALAR = rf"""({_QUOTED['"'].pattern}|{_QUOTED["'"].pattern}|[^:?#,\[\]{{}}'"]+)"""
 _FLOW_SEQUENCE_ITEM = re.compile(rf" *{_FLOW_SCALAR} *(,|$)")
 _FLOW_MAPPING_ITEM = re.compile(rf" *([A-Za-z_][A-Za-z0-9_-]*): +{_FLOW_SCALAR} *(,|$)")
-_QUOTED = {"'": re.compile(r"'(?:[^']|'')*'"), '"': re.compile(r'"(?:[^"\\]|\\.)*"')}
 _NULLS = frozenset({"~", "null", "Null", "NULL"})
 _BLOCK_HEADERS = {"|": (False, None), "|-": (False, False), "|+": (False, True),
                   ">": (True, None), ">-": (True, False), ">+": (True, True)}  # (folded, chomping: strip, clip or keep)

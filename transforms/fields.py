@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from transforms.frontmatter import Rejected, shorten
+from transforms.keys import PLAIN_SCHEME_AND_HOST
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -20,9 +21,9 @@ _TRUE = frozenset({"true", "yes", "on"})
 _FALSE = frozenset({"false", "no", "off"})
 WEB_SCHEMES = frozenset({"http", "https"})
 _SPACE = re.compile(r"\s")
-# http(s)://, a host of ASCII letters, digits, dots and dashes (no user, no port), then nothing or
-# a path, query or fragment without white space: a URL `web_url` accepts (a test checks it).
-_PLAIN_WEB_URL = re.compile(r"[hH][tT][tT][pP][sS]?://[A-Za-z0-9.-]+(?:[/?#]\S*)?")
+# A plain scheme and host, then nothing or a path, query or fragment without white space: a URL
+# `web_url` accepts (a test checks it).
+_PLAIN_WEB_URL = re.compile(PLAIN_SCHEME_AND_HOST + r"(?:[/?#]\S*)?")
 
 
 def bad_value(path: str, value: Any, expected: str) -> Rejected:

@@ -16,8 +16,11 @@ TRACKING_PARAMETERS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_hsenc", "_hsmi"}
 )
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# http(s)://, a host of ASCII letters, digits, dots and dashes, and a path: nothing for the rule to drop.
-_PLAIN_URL = re.compile(r"([hH][tT][tT][pP][sS]?)://([A-Za-z0-9.-]+)((?:/[^?#\s]*)?)")
+# http(s):// and a host of ASCII letters, digits, dots and dashes (no user, no port): what
+# `urlsplit` would only split, both for canonical URLs and for `fields.web_url`'s check.
+PLAIN_SCHEME_AND_HOST = r"([hH][tT][tT][pP][sS]?)://([A-Za-z0-9.-]+)"
+# ... and a path: nothing for the rule to drop.
+_PLAIN_URL = re.compile(PLAIN_SCHEME_AND_HOST + r"((?:/[^?#\s]*)?)")
 
 
 def is_tracking_parameter(name: str) -> bool:
