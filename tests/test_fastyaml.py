@@ -56,6 +56,9 @@ def test_the_seed_is_read_by_the_fast_path_and_equals_pyyaml():
         "a: 'unclosed",
         "- top level list",
         "a: x\r y",
+        "a: -: x",
+        "a:\n- x: y: z",
+        "a: 'x' 'y'",
     ],
 )
 def test_anything_outside_the_subset_is_left_to_pyyaml(text):
@@ -80,6 +83,9 @@ def test_anything_outside_the_subset_is_left_to_pyyaml(text):
         ("a: [x, 'y''s', \"z w\", ~]\nb: {name: \"D P\", domain: d.com}\nc: []", {"a": ["x", "y's", "z w", None], "b": {"name": "D P", "domain": "d.com"}, "c": []}),
         ("a: |\n  x\n   y\n  # z\n\nb: >-\n  p\n  q\n\n  r\n\n", {"a": "x\n y\n# z\n", "b": "p q\nr"}),
         ("a: |+\n  x\n\n\nb: >\n  p\n   more\n  q\n", {"a": "x\n\n\n", "b": "p\n more\nq\n"}),
+        # one-line entries and items (the shortcut), beside lines that only look like them
+        ("a:\n- url: x\n- url:\n- 'q''s'\n- \"d\"\n- ~\n- -x\n- x:y\nb: ''''\nc: \"\"\nd: x #",
+         {"a": [{"url": "x"}, {"url": None}, "q's", "d", None, "-x", "x:y"], "b": "'", "c": "", "d": "x"}),
     ],
 )
 def test_subset_values(text, expected):
@@ -193,6 +199,24 @@ def test_fast_path_equals_pyyaml_on_what_people_write(data, document):
 @given(st.text(alphabet=st.sampled_from(list("ab:- \n\"'#~\\x1[]{}&*!|>")), max_size=60))
 def test_fast_path_never_disagrees_on_arbitrary_text(text):
     assert_agrees_whenever_it_answers(text)
+
+
+odd_text = st.text(alphabet=st.sampled_from(list("ab -:#'\"~\\[]{}&*!|>?,%@`")), min_size=1, max_size=10)
+odd_scalar = odd_text | odd_text.map(lambda t: f"'{t}'") | odd_text.map(lambda t: f'"{t}"')
+one_line_entry = odd_scalar.map(lambda v: [f": {v}"]) | st.lists(
+    odd_scalar.map(lambda v: f"- {v}") | odd_scalar.map(lambda v: f"- k: {v}"), min_size=1, max_size=3
+).map(lambda items: [":", *items])
+
+
+@settings(max_examples=300)
+@given(st.lists(one_line_entry, min_size=1, max_size=5), st.sampled_from(["", "  "]))
+def test_fast_path_never_disagrees_on_one_line_entries_of_odd_text(entries, indent):
+    """`key: text`, `- text` and `- k: text` lines, the shape the one-line shortcut reads, with
+    text made of YAML's indicators (about a fifth of them are accepted)."""
+    lines = []
+    for number, (head, *items) in enumerate(entries):
+        lines += [f"k{number}{head}", *(indent + item for item in items)]
+    assert_agrees_whenever_it_answers("\n".join(lines))
 
 
 def assert_agrees_whenever_it_answers(text: str) -> None:

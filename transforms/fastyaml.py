@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 UNSUPPORTED = object()
+_GENERAL = object()  # a line the one-line shortcut leaves to the general path
 MAX_DEPTH = 32  # lists and mappings nested deeper are left to StrictLoader, which refuses them (the same limit)
 MAX_KEY = 1024  # YAML's limit on an implicit key, which libyaml enforces
 
@@ -34,6 +35,12 @@ _FLOW_SCALAR = rf"""({_QUOTED['"'].pattern}|{_QUOTED["'"].pattern}|[^:?#,\[\]{{}
 _FLOW_SEQUENCE_ITEM = re.compile(rf" *{_FLOW_SCALAR} *(,|$)")
 _FLOW_MAPPING_ITEM = re.compile(rf" *([A-Za-z_][A-Za-z0-9_-]*): +{_FLOW_SCALAR} *(,|$)")
 _NULLS = frozenset({"~", "null", "Null", "NULL"})
+# One line's whole scalar as `_scalar` reads it, in one match: single-quoted, double-quoted
+# without escapes, or plain (a plain start; no `: `, ` #` or final `:`). The group that matched
+# says which; anything else (escapes, comments, flow, block headers) takes the general path.
+_ONE_LINE_SCALAR = (r"""(?:'([^']*(?:''[^']*)*)'|"([^"\\]*)"|(?=[^-?:,\[\]{}#&*!|>'"%@`\s]|[-?:][^\s,\[\]{}])(.+))$""")
+_KEY_AND_SCALAR = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): +" + _ONE_LINE_SCALAR)
+_ITEM_SCALAR = re.compile(r"- +(?![A-Za-z_][A-Za-z0-9_-]*:(?: |$))" + _ONE_LINE_SCALAR)  # not `- key: ...`
 _BLOCK_HEADERS = {"|": (False, None), "|-": (False, False), "|+": (False, True),
                   ">": (True, None), ">-": (True, False), ">+": (True, True)}  # (folded, chomping: strip, clip or keep)
 
@@ -56,9 +63,9 @@ def parse(text: str) -> object:
         if "\r" in text:
             return UNSUPPORTED  # a lone carriage return is a line break to YAML
     raw = text.split("\n")  # every line as written, which block scalars read
-    # [indent, content, line number] of each line that is neither blank nor a comment
+    # (indent, content, line number) of each line that is neither blank nor a comment
     lines = [
-        [len(line) - len(content), content.rstrip(" "), number]
+        (len(line) - len(content), content.rstrip(" "), number)
         for number, line in enumerate(raw)
         if (content := line.lstrip(" ")) and content[0] != "#"
     ]
@@ -81,6 +88,16 @@ def _mapping(lines: list, raw: list, i: int, indent: int, depth: int) -> tuple[d
         raise _Unsupported
     result: dict = {}
     while lines[i][0] == indent:
+        simple = _KEY_AND_SCALAR.match(lines[i][1])
+        if simple and lines[i + 1][0] <= indent:  # `key: scalar` on one line, the most common entry
+            key, single, double, plain = simple.groups()
+            value = _one_line_scalar(single, double, plain)
+            if value is not _GENERAL:
+                if key in result or key in _NULLS or len(key) > MAX_KEY:
+                    raise _Unsupported  # StrictLoader reports repeated keys with their place; `null:` is a None key
+                result[key] = value
+                i += 1
+                continue
         match = _KEY.match(lines[i][1])
         if match is None:
             raise _Unsupported
@@ -114,12 +131,19 @@ def _sequence(lines: list, raw: list, i: int, indent: int, depth: int) -> tuple[
         raise _Unsupported
     items = []
     while lines[i][0] == indent and lines[i][1].startswith("- "):
+        simple = _ITEM_SCALAR.match(lines[i][1])
+        if simple and lines[i + 1][0] <= indent:  # `- scalar` on one line
+            value = _one_line_scalar(*simple.groups())
+            if value is not _GENERAL:
+                items.append(value)
+                i += 1
+                continue
         rest = lines[i][1][2:]
         item = rest.lstrip(" ")
         if item.startswith(("-", "#")) or not item:
             raise _Unsupported
         if _KEY.match(item):
-            lines[i] = [indent + 2 + len(rest) - len(item), item, lines[i][2]]  # the item's mapping starts here
+            lines[i] = (indent + 2 + len(rest) - len(item), item, lines[i][2])  # the item's mapping starts here
             value, i = _mapping(lines, raw, i, lines[i][0], depth + 1)
         else:
             value, i = _scalar_lines(item, lines, raw, i + 1, indent, depth + 1)
@@ -156,6 +180,18 @@ def _scalar_lines(text: str, lines: list, raw: list, i: int, indent: int, depth:
     if value is None or text in _NULLS:
         raise _Unsupported
     return " ".join([value, *more]), i
+
+
+def _one_line_scalar(single: str | None, double: str | None, plain: str | None) -> object:
+    """The value of a `_ONE_LINE_SCALAR` match, from the group that matched; `_GENERAL` for
+    plain text that the general path must judge (it holds `: ` or ` #`, or ends with `:`)."""
+    if double is not None:
+        return double
+    if single is not None:
+        return single.replace("''", "'")
+    if ": " in plain or " #" in plain or plain[-1] == ":":
+        return _GENERAL
+    return None if plain in _NULLS else plain
 
 
 def _without_comment(text: str) -> str:
