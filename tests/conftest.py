@@ -18,12 +18,15 @@ SEED = next((REPO / "data" / "raw").glob("*.md"))
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
+HARNESS_STARTUP_S = 180  # a new database runs every migration: 20-30 s on a loaded 2-core CI machine, past the default 30
+
+
 @pytest.fixture(scope="module")
 def prefect_harness():
     """Flows in the module run against a temporary Prefect database (Prefect's test harness)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=HARNESS_STARTUP_S):
         yield
 
 
