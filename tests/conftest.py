@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from pipelines.prefect_api import free_port
+
 # No time limit per example: a test asserts what a run gives, how long it takes is for bench/
 # (hypothesis' default 200 ms deadline failed a test on a busy machine).
 settings.register_profile("newsfm", deadline=None)
@@ -18,16 +20,34 @@ SEED = next((REPO / "data" / "raw").glob("*.md"))
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
-HARNESS_STARTUP_S = 180  # a new database runs every migration: 20-30 s on a loaded 2-core CI machine, past the default 30
+SERVER_STARTUP_S = 180  # a new database runs every migration: 20-30 s on a loaded 2-core CI machine
+
+
+@pytest.fixture(scope="session")
+def prefect_test_server(tmp_path_factory):
+    """One Prefect server on a temporary database for every module whose flows use it, as
+    Prefect's `prefect_test_harness` starts it, but once: per module, its start cost 20-30 s."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
+
+    database = tmp_path_factory.mktemp("prefect") / "prefect-test.db"
+    with temporary_settings(updates={PREFECT_SERVER_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{database}"}):
+        server = SubprocessASGIServer(port=free_port())
+        server.start(timeout=SERVER_STARTUP_S)  # the server process takes the settings as they are now
+    yield server
+    server.stop()  # as the harness does: at exit, pytest's output is closed to its log line
 
 
 @pytest.fixture(scope="module")
-def prefect_harness():
-    """Flows in the module run against a temporary Prefect database (Prefect's test harness)."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(prefect_test_server):
+    """Flows in the module run against the session's test server; other modules see the
+    settings they had (`tests/test_prefect_api.py` tests what a command does without a server)."""
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=HARNESS_STARTUP_S):
-        yield
+    with temporary_settings(updates={PREFECT_API_URL: prefect_test_server.api_url}):
+        with _temporary_global_settings_context(get_settings_context()):  # as the harness does, for copied contexts
+            yield
 
 
 @pytest.fixture
