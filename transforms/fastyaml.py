@@ -27,20 +27,22 @@ MAX_KEY = 1024  # YAML's limit on an implicit key, which libyaml enforces
 
 # What PyYAML's reader refuses, tabs, and the line breaks other than \n that YAML 1.1 knows.
 _SPECIAL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?$")
-_PLAIN_START = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@`\s]|[-?:][^\s,\[\]{}]")
+_KEY_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"  # the keys this reader takes: plain, one word
+_KEY = re.compile(rf"({_KEY_NAME}):(?: +(.*))?$")
+_PLAIN_START_PATTERN = r"[^-?:,\[\]{}#&*!|>'\"%@`\s]|[-?:][^\s,\[\]{}]"  # how a plain scalar may begin
+_PLAIN_START = re.compile(_PLAIN_START_PATTERN)
 _QUOTED = {"'": re.compile(r"'(?:[^']|'')*'"), '"': re.compile(r'"(?:[^"\\]|\\.)*"')}
 # A scalar in a flow collection, as far as this reader goes: quoted, or plain without `:?#,[]{}'"`.
 _FLOW_SCALAR = rf"""({_QUOTED['"'].pattern}|{_QUOTED["'"].pattern}|[^:?#,\[\]{{}}'"]+)"""
 _FLOW_SEQUENCE_ITEM = re.compile(rf" *{_FLOW_SCALAR} *(,|$)")
-_FLOW_MAPPING_ITEM = re.compile(rf" *([A-Za-z_][A-Za-z0-9_-]*): +{_FLOW_SCALAR} *(,|$)")
+_FLOW_MAPPING_ITEM = re.compile(rf" *({_KEY_NAME}): +{_FLOW_SCALAR} *(,|$)")
 _NULLS = frozenset({"~", "null", "Null", "NULL"})
 # One line's whole scalar as `_scalar` reads it, in one match: single-quoted, double-quoted
 # without escapes, or plain (a plain start; no `: `, ` #` or final `:`). The group that matched
 # says which; anything else (escapes, comments, flow, block headers) takes the general path.
-_ONE_LINE_SCALAR = (r"""(?:'([^']*(?:''[^']*)*)'|"([^"\\]*)"|(?=[^-?:,\[\]{}#&*!|>'"%@`\s]|[-?:][^\s,\[\]{}])(.+))$""")
-_KEY_AND_SCALAR = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): +" + _ONE_LINE_SCALAR)
-_ITEM_SCALAR = re.compile(r"- +(?![A-Za-z_][A-Za-z0-9_-]*:(?: |$))" + _ONE_LINE_SCALAR)  # not `- key: ...`
+_ONE_LINE_SCALAR = rf"""(?:'([^']*(?:''[^']*)*)'|"([^"\\]*)"|(?={_PLAIN_START_PATTERN})(.+))$"""
+_KEY_AND_SCALAR = re.compile(rf"({_KEY_NAME}): +{_ONE_LINE_SCALAR}")
+_ITEM_SCALAR = re.compile(rf"- +(?!{_KEY_NAME}:(?: |$)){_ONE_LINE_SCALAR}")  # not `- key: ...`
 _BLOCK_HEADERS = {"|": (False, None), "|-": (False, False), "|+": (False, True),
                   ">": (True, None), ">-": (True, False), ">+": (True, True)}  # (folded, chomping: strip, clip or keep)
 
@@ -88,33 +90,31 @@ def _mapping(lines: list, raw: list, i: int, indent: int, depth: int) -> tuple[d
         raise _Unsupported
     result: dict = {}
     while lines[i][0] == indent:
-        simple = _KEY_AND_SCALAR.match(lines[i][1])
+        simple, value = _KEY_AND_SCALAR.match(lines[i][1]), _GENERAL
         if simple and lines[i + 1][0] <= indent:  # `key: scalar` on one line, the most common entry
             key, single, double, plain = simple.groups()
             value = _one_line_scalar(single, double, plain)
-            if value is not _GENERAL:
-                if key in result or key in _NULLS or len(key) > MAX_KEY:
-                    raise _Unsupported  # StrictLoader reports repeated keys with their place; `null:` is a None key
-                result[key] = value
-                i += 1
-                continue
-        match = _KEY.match(lines[i][1])
-        if match is None:
-            raise _Unsupported
-        key, rest = match.groups()
+        if value is not _GENERAL:
+            i += 1
+        else:
+            match = _KEY.match(lines[i][1])
+            if match is None:
+                raise _Unsupported
+            key, rest = match.groups()
+            i += 1
+            if rest and rest[0] != "#":
+                value, i = _scalar_lines(rest, lines, raw, i, indent, depth + 1)
+            elif lines[i][0] > indent:
+                value, i = _block(lines, raw, i, lines[i][0], depth + 1)
+            elif lines[i][0] == indent and lines[i][1].startswith("- "):
+                value, i = _sequence(lines, raw, i, indent, depth + 1)  # not indented under its key
+            elif lines[i][0] == indent and lines[i][1].startswith("-"):
+                raise _Unsupported
+            else:
+                value = None
         if key in result or key in _NULLS or len(key) > MAX_KEY:
             raise _Unsupported  # StrictLoader reports repeated keys with their place; `null:` is a None key
-        i += 1
-        if rest and rest[0] != "#":
-            result[key], i = _scalar_lines(rest, lines, raw, i, indent, depth + 1)
-        elif lines[i][0] > indent:
-            result[key], i = _block(lines, raw, i, lines[i][0], depth + 1)
-        elif lines[i][0] == indent and lines[i][1].startswith("- "):
-            result[key], i = _sequence(lines, raw, i, indent, depth + 1)  # not indented under its key
-        elif lines[i][0] == indent and lines[i][1].startswith("-"):
-            raise _Unsupported
-        else:
-            result[key] = None
+        result[key] = value
     if lines[i][0] > indent:
         raise _Unsupported
     return result, i
@@ -174,7 +174,7 @@ def _scalar_lines(text: str, lines: list, raw: list, i: int, indent: int, depth:
         i += 1
     if text[0] == "'":
         return _single_quoted(" ".join([text, *more])), i  # each line break between text folds to a space
-    if text[0] == '"' or any(": " in line or " #" in line or line.endswith(":") for line in more):
+    if text[0] == '"' or any(map(_ends_plain, more)):
         raise _Unsupported
     value = _scalar(text)
     if value is None or text in _NULLS:
@@ -189,9 +189,14 @@ def _one_line_scalar(single: str | None, double: str | None, plain: str | None) 
         return double
     if single is not None:
         return single.replace("''", "'")
-    if ": " in plain or " #" in plain or plain[-1] == ":":
+    if _ends_plain(plain):
         return _GENERAL
     return None if plain in _NULLS else plain
+
+
+def _ends_plain(text: str) -> bool:
+    """`text` holds what ends a plain scalar on its line: `: `, ` #` or a final `:`."""
+    return ": " in text or " #" in text or text.endswith(":")
 
 
 def _without_comment(text: str) -> str:
@@ -218,7 +223,7 @@ def _scalar(text: str) -> str | None:
         return _double_quoted(text)
     if text[0] == "'":
         return _single_quoted(text)
-    if not _PLAIN_START.match(text) or ": " in text or " #" in text or text.endswith(":"):
+    if not _PLAIN_START.match(text) or _ends_plain(text):
         raise _Unsupported
     return None if text in _NULLS else text
 
