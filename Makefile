@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test reliability docs clean
+.PHONY: run test check-wheel reliability docs clean
 
 run: $(STAMP)
 	$(VENV)/bin/newsfm build data/raw data/out
@@ -12,6 +12,21 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# What a user gets: the wheel built from this tree, installed into a fresh virtual environment
+# without extras, run from a folder outside the checkout (CI runs it after `make test`).
+check-wheel:
+	set -e; dir=$$(mktemp -d); \
+	$(PYTHON) -m venv $$dir/venv; \
+	$$dir/venv/bin/python -m pip install --quiet --upgrade pip; \
+	$$dir/venv/bin/python -m pip wheel --quiet --no-deps -w $$dir/dist .; \
+	$$dir/venv/bin/python -m pip install --quiet $$dir/dist/newsfm-*.whl; \
+	cd $$dir; \
+	venv/bin/newsfm --version; venv/bin/python -m newsfm --version; \
+	venv/bin/newsfm build $(CURDIR)/data/raw out; venv/bin/newsfm report out; \
+	venv/bin/python -c "import newsfm; snap = newsfm.open('out'); \
+	  print(snap.id, {name: len(snap.table(name)) for name in snap.tables()}); snap.close()"; \
+	rm -rf $$dir
 
 # Not part of `make test` (about 15 minutes): many more fuzz examples, 50 kill points, a longer
 # state machine; prints the figures and any failure.

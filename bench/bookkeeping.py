@@ -12,7 +12,7 @@ build finds 100 new files, 100 changed (other size), 100 racy (time not recorded
 record is trusted) and runs, in this process, what the flow process does per file: walk, read_state,
 classify (hashing the files whose size or time moved), parsing the new and changed files (in this
 process, 2,000 a part), the live parts and compaction, the state record (`record` without Prefect),
-then the same walk, read_state and classify again with nothing changed and `keep_published`.
+then the same walk, read_state and classify again with nothing changed and `record_unchanged`.
 For each step: seconds, RSS at its end and the highest RSS sampled during it (psutil, every 5 ms),
 and what Arrow's memory pool holds at its end and at most during it; with --tracemalloc, the peak
 of Python's own allocations instead (tracemalloc slows Python down, so its seconds are not comparable).
@@ -39,13 +39,13 @@ import psutil
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from pipelines import flows
-from pipelines.discover import content_hash, walk
-from pipelines.layout import Layout
-from pipelines.parallel import parse_files
-from pipelines.parts import compact
-from pipelines.state import STATE_SCHEMA, classify, read_state, settings_key
-from transforms.settings import DEFAULTS
+from newsfm.pipelines import flows
+from newsfm.pipelines.discover import content_hash, walk
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.parallel import parse_files
+from newsfm.pipelines.parts import compact
+from newsfm.pipelines.state import STATE_SCHEMA, build_keys, classify, read_state
+from newsfm.transforms.settings import DEFAULTS
 
 GROUP = 100
 BATCH = DEFAULTS.batch_size
@@ -80,8 +80,9 @@ def prepare(corpus: Path, work: Path) -> None:
         "content_sha256": [shas[i] for i in keep] + ["0" * 64] * GROUP,
         "part_id": [parts[i] for i in keep] + [parts[0]] * GROUP,
     }
-    metadata = {"version": "2", "settings": settings_key(corpus, DEFAULTS), "snapshot": "bench",
-                "analytics": json.dumps(DEFAULTS.analytics, sort_keys=True)}
+    keys = build_keys(corpus, DEFAULTS)
+    metadata = {"parsing": json.dumps(keys.parsing, sort_keys=True), "combining": keys.combining,
+                "analytics": json.dumps(keys.analytics, sort_keys=True), "snapshot": "bench"}
     table = pa.Table.from_pydict(rows, schema=STATE_SCHEMA.with_metadata(metadata)).sort_by("source_path")
     work.mkdir(parents=True, exist_ok=True)
     with ipc.new_file(work / "record.arrow", table.schema) as writer:
@@ -121,7 +122,7 @@ def measure(corpus: Path, work: Path, traced: bool) -> dict:
     for part_id in json.loads((work / "parts.json").read_text()):
         (layout.parts / part_id).mkdir()
     shutil.copyfile(work / "record.arrow", layout.state_file)
-    key, settings = settings_key(corpus, DEFAULTS), DEFAULTS
+    key, settings = build_keys(corpus, DEFAULTS), DEFAULTS
     pool = pa.default_memory_pool()
     sampler = Sampler()
     if traced:
@@ -169,14 +170,14 @@ def measure(corpus: Path, work: Path, traced: bool) -> dict:
         del found, parsed
     else:
         live = step("live", lambda: compact(out, flows.write_live(out, changes, part_ids), small=BATCH // 2))
-        step("record", lambda: flows.record.fn(out, changes, part_ids, live, key, "bench", settings, discovered_ns))
+        step("record", lambda: flows.record.fn(out, changes, part_ids, live, key, "bench", discovered_ns))
     del live, changes, chunks
     found = step("walk again", lambda: walk(corpus))
     record, _ = step("read_state again", lambda: read_state(out, key))
     again = step("classify again", lambda: classify(found, record, lambda path: content_hash(corpus, path), *into))
     del found, record
     assert not again.any, again.counts()
-    step("keep_published", lambda: flows.keep_published.fn(out, again, key, settings, time.time_ns()))
+    step("keep_published", lambda: flows.record_unchanged.fn(out, again, key, "bench", time.time_ns()))
     sampler.stop = True
     return {"code": "before" if old else "after", "files": sum(counts.values()) - counts["deleted"], "counts": counts,
             "baseline_rss_mb": round(baseline),

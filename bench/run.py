@@ -99,14 +99,14 @@ def flow_seconds(log: Path) -> float | None:
 
 
 def generator_available() -> bool:
-    return importlib.util.find_spec("synthetic.write") is not None
+    return importlib.util.find_spec("newsfm.synthetic.write") is not None
 
 
 def newsfm_command() -> list[str]:
     script = Path(sys.executable).parent / "newsfm"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from pipelines.cli import main; main()"]
+    return [sys.executable, "-c", "from newsfm.pipelines.cli import main; main()"]
 
 
 def make_corpus(size: int, seed: int, style: str, work: Path, reuse: bool, templates: Path) -> tuple[Path, dict]:

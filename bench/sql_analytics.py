@@ -25,7 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.schema import TABLES
+from newsfm.transforms.schema import TABLES
 
 ANALYTICS = [name for name, spec in TABLES.items() if spec.layer == "analytics"]
 WAREHOUSE = [name for name, spec in TABLES.items() if spec.layer == "warehouse"]
@@ -39,8 +39,8 @@ def peak_mb() -> float:
 def run_duckdb(out: Path, result: Path, memory_limit: str, threads: int, prior_weight: float, min_scored: int) -> None:
     import duckdb
 
-    from pipelines.sql.analytics import analytics_queries
-    from pipelines.sql.common import statement_batches
+    from newsfm.pipelines.sql.analytics import analytics_queries
+    from newsfm.pipelines.sql.common import statement_batches
 
     with tempfile.TemporaryDirectory(prefix="duckdb-spill-") as spill:
         con = duckdb.connect()
@@ -77,9 +77,9 @@ def run_duckdb(out: Path, result: Path, memory_limit: str, threads: int, prior_w
 
 
 def run_pandas(out: Path, result: Path, prior_weight: float, min_scored: int) -> None:
-    from pipelines.store import read_table
-    from transforms.analytics import INPUT_COLUMNS, analytics_tables
-    from transforms.schema import conform
+    from newsfm.pipelines.store import read_table
+    from newsfm.transforms.analytics import INPUT_COLUMNS, analytics_tables
+    from newsfm.transforms.schema import conform
 
     started = time.perf_counter()
     warehouse = {name: read_table(out, name, INPUT_COLUMNS.get(name)) for name in WAREHOUSE}
@@ -95,7 +95,7 @@ def run_pandas(out: Path, result: Path, prior_weight: float, min_scored: int) ->
 def compare(a: Path, b: Path) -> int:
     from pandas.testing import assert_frame_equal
 
-    from transforms.schema import to_frame
+    from newsfm.transforms.schema import to_frame
 
     failures = 0
     for name in ANALYTICS:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from pipelines.docs import render_pages
-from pipelines.prefect_api import TemporaryApi
-from pipelines.store import OutputError, current_snapshot, prepare_output, wait_until_unlocked
-from transforms.settings import DEFAULTS, Settings
-from transforms.summary import summary_lines
+from newsfm import __version__
+from newsfm.pipelines.docs import render_pages
+from newsfm.pipelines.prefect_api import TemporaryApi
+from newsfm.pipelines.runner import InputError, check_folders as check_input_and_output, quiet_prefect, run_build
+from newsfm.pipelines.store import OutputError, current_snapshot
+from newsfm.transforms.settings import DEFAULTS, Settings
+from newsfm.transforms.summary import summary_lines
 
 EXIT_REJECTS, EXIT_USAGE = 1, 2
 
@@ -38,6 +39,7 @@ workers_option = click.option(
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="newsfm")
 def main() -> None:
     """Turn a folder of news items (Markdown with YAML front matter) into Parquet tables."""
 
@@ -77,31 +79,15 @@ def build(
     """
     started = time.perf_counter()
     check_folders(raw_dir, out_dir)
-    try:
-        lock_timeout = wait_until_unlocked(out_dir, lock_timeout)
-    except OutputError as error:
-        fail(str(error))
     quiet_prefect(verbose)
     api = TemporaryApi()  # comes up on the other core while Prefect and the flows are imported
-    from pipelines.flows import build_warehouse, on_dask, reporting_progress  # imports Prefect: after the checks
-    from pipelines.parallel import start_fork_server
-
-    flow = build_warehouse
-    if dask_address:
-        flow, workers = on_dask(build_warehouse, dask_address), 1  # the cluster's workers parse
-    if Settings(workers=workers).worker_count > 1:
-        start_fork_server()  # while the API comes up
-
+    settings = Settings(batch_size=batch_size, max_file_bytes=max_file_bytes, prior_weight=prior_weight,
+                        min_scored=min_scored, workers=workers, memory_mb=memory_mb, lock_timeout=lock_timeout)
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
-        with api.settings(), ProgressBar(show_progress) as update, reporting_progress(update):
-            summary = flow(
-                str(raw_dir), str(out_dir), batch_size=batch_size, max_file_bytes=max_file_bytes,
-                prior_weight=prior_weight, min_scored=min_scored, workers=workers, memory_mb=memory_mb,
-                full_refresh=full_refresh,
-                lock_timeout=lock_timeout,
-            )
-    except OutputError as error:  # another run holds the folder, or it became unwritable
+        with ProgressBar(show_progress) as update:
+            summary = run_build(raw_dir, out_dir, settings, api, full_refresh, dask_address, update)
+    except (InputError, OutputError) as error:  # another run holds the folder, or it became unwritable
         fail(str(error))
     except OSError as error:  # a full disk, an input folder that cannot be listed: readers are safe
         where = f" ({error.filename})" if error.filename else ""
@@ -141,7 +127,7 @@ def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int | Non
     except ValueError:
         fail(f"--cron {cron!r} is not a cron expression (five fields: minute hour day month weekday)")
     check_folders(raw_dir, out_dir)
-    from pipelines.flows import build_warehouse
+    from newsfm.pipelines.flows import build_warehouse
 
     parameters = {"raw_dir": str(raw_dir.resolve()), "out_dir": str(out_dir.resolve()), "workers": workers}
     parameters = {name: value for name, value in parameters.items() if value is not None}
@@ -160,7 +146,7 @@ def analytics(out_dir: Path, prior_weight: float, min_scored: int, memory_mb: in
         fail(f"{out_dir} has no published warehouse: run `newsfm build` first")
     quiet_prefect(verbose)
     api = TemporaryApi()
-    from pipelines.flows import build_analytics
+    from newsfm.pipelines.flows import build_analytics
 
     with api.settings():
         result = build_analytics(str(out_dir), prior_weight=prior_weight, min_scored=min_scored, memory_mb=memory_mb)
@@ -174,7 +160,7 @@ def report(out_dir: Path) -> None:
     """Write OUT_DIR/report/index.html (default data/out): charts of the published tables, self-contained."""
     if current_snapshot(out_dir) is None:
         fail(f"{out_dir} has no published tables: run `newsfm build` first")
-    from pipelines.report import write_report  # matplotlib: only for this command
+    from newsfm.pipelines.report import write_report  # matplotlib: only for this command
 
     click.echo(f"wrote {write_report(out_dir)}")
 
@@ -189,7 +175,7 @@ def report(out_dir: Path) -> None:
                    "(pydump), as kept by hand (comments, block scalars, flow lists), or a mix, drawn per file.")
 def generate(count: int, out_dir: Path, seed: int, style: str) -> None:
     """Write a synthetic corpus of COUNT news files (and a topic taxonomy) into OUT_DIR."""
-    from synthetic.write import write_corpus
+    from newsfm.synthetic.write import write_corpus
 
     written = write_corpus(count, out_dir, seed=seed, style=style)
     click.echo(f"wrote {written} files to {out_dir}")
@@ -218,18 +204,10 @@ def docs(check: bool, docs_dir: Path) -> None:
 
 def check_folders(raw_dir: Path, out_dir: Path) -> None:
     """Exit 2 unless the input folder exists and the output folder can be written: before Prefect starts."""
-    if not raw_dir.is_dir():
-        fail(f"input folder {raw_dir} does not exist or is not a folder")
     try:
-        prepare_output(out_dir)
-    except OutputError as error:
+        check_input_and_output(raw_dir, out_dir)
+    except (InputError, OutputError) as error:
         fail(str(error))
-
-
-def quiet_prefect(verbose: bool) -> None:
-    """Prefect's INFO lines would bury the progress bar and the summary; -v shows them."""
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> None:

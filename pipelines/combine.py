@@ -19,16 +19,16 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.layout import Layout
-from pipelines.parts import LiveFiles, read_part_table
-from pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, range_count
-from pipelines.store import SnapshotWriter
-from transforms.combine import (
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.parts import LiveFiles, read_part_table
+from newsfm.pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, range_count
+from newsfm.pipelines.store import SnapshotWriter
+from newsfm.transforms.combine import (
     build_providers, build_topics, contested, counts_of, file_under_topics, finish, latest_logos, mark_duplicates,
     of_winners, pick_winners, summed, with_absolute_urls,
 )
-from transforms.normalize import PART_SCHEMAS
-from transforms.summary import file_figures, ledger_counts
+from newsfm.transforms.normalize import PART_SCHEMAS
+from newsfm.transforms.summary import file_figures, ledger_counts
 
 BY_ARTICLE = {"articles": "article_id", "related": "article_id", "topic_names": "article_id",
               "mentions": "article_id", "images": "owner_id"}  # owner_id starts with its article's id

@@ -33,12 +33,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from pipelines.layout import ENTRIES, LOCK
-from pipelines.spill import record_batches
-from transforms.extract import Extracted, extract, rejected, unreadable
-from transforms.frontmatter import Rejected
-from transforms.settings import DEFAULTS
-from transforms.site import OTHER, file_kind
+from newsfm.pipelines.layout import ENTRIES, LOCK
+from newsfm.pipelines.spill import record_batches
+from newsfm.transforms.extract import Extracted, extract, rejected, unreadable
+from newsfm.transforms.frontmatter import Rejected
+from newsfm.transforms.settings import DEFAULTS
+from newsfm.transforms.site import OTHER, file_kind
 
 CHUNK_BYTES = 1 << 20  # files over the size limit are hashed this much at a time
 OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY
@@ -347,6 +347,10 @@ def undecodable_path(path: str) -> str | None:
         return None  # a UTF-8 name is never shown escaped
     except UnicodeDecodeError:
         return os.fsdecode(raw)
+
+
+class InputError(Exception):
+    """The input folder cannot be used; the message says why."""
 
 
 class Unreadable(Exception):

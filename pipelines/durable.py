@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from pipelines.killpoints import checkpoint
+from newsfm.pipelines.killpoints import checkpoint
 
 
 def fsync_path(path: Path) -> None:

@@ -25,29 +25,25 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
-from pipelines.discover import FOUND_SCHEMA
-from pipelines.parallel import in_own_process, parse_in_pool, worker_pool
-from pipelines.combine import combine_into
-from pipelines.layout import Layout
-from pipelines.parts import LIVE_SCHEMA, LiveFiles, compact, read_part_table, remove_parts_except
-from pipelines.sql.engine import analyse_into
-from pipelines.state import (
-    STATE_SCHEMA, Changes, Values, find_changes_in, nothing_to_do, settings_key, write_state,
+from newsfm.pipelines.discover import FOUND_SCHEMA, InputError
+from newsfm.pipelines.parallel import in_own_process, parse_in_pool, worker_pool
+from newsfm.pipelines.combine import combine_into
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.parts import LIVE_SCHEMA, LiveFiles, compact, read_part_table, remove_parts_except
+from newsfm.pipelines.sql.engine import analyse_into
+from newsfm.pipelines.state import (
+    ANALYTICS, NOTHING, STATE_SCHEMA, Changes, Keys, Values, build_keys, find_changes_in, work_to_do, write_state,
 )
-from pipelines.store import (
+from newsfm.pipelines.store import (
     SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
     remove_old_snapshots,
 )
-from transforms.analytics.headlines import HEADLINE_COLUMNS, headlines_markdown
-from transforms.schema import TABLES
-from transforms.settings import DEFAULTS, Settings
-from transforms.summary import run_summary, summary_markdown
+from newsfm.transforms.analytics.headlines import HEADLINE_COLUMNS, headlines_markdown
+from newsfm.transforms.schema import TABLES
+from newsfm.transforms.settings import DEFAULTS, Settings
+from newsfm.transforms.summary import run_summary, summary_markdown
 
 _progress: list[Callable[[int, int], None]] = []
-
-
-class InputError(Exception):
-    """The input folder cannot be used; the message says why."""
 
 
 @contextmanager
@@ -91,12 +87,12 @@ RETRIES = dict(retries=2, retry_delay_seconds=3, retry_condition_fn=transient_io
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def find_changes(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool, settings: Settings
+def find_changes(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, settings: Settings
                  ) -> tuple[Changes, str | None]:
     """Every input file and what differs from the state record, in a process of its own
     (`pipelines.state.find_changes_in`): the walk holds a column per file, the flow only the
     counts and the file of decisions it reads as it goes."""
-    return in_own_process(find_changes_in, raw_dir, out_dir, key, full_refresh, workers=settings.worker_count)
+    return in_own_process(find_changes_in, raw_dir, out_dir, keys, full_refresh, workers=settings.worker_count)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
@@ -147,25 +143,24 @@ def publish_snapshot(out: Path, snapshot: SnapshotWriter, info: dict) -> str:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def record(out: Path, changes: Changes, part_ids: list[str], live: LiveFiles, key: str, snapshot: str,
-           settings: Settings, discovered_ns: int) -> None:
+def record(out: Path, changes: Changes, part_ids: list[str], live: LiveFiles, keys: Keys, snapshot: str,
+           discovered_ns: int) -> None:
     """Write the state record of the published snapshot, then delete the parts it no longer names."""
-    write_state(out, new_entries(out, changes, part_ids, live), key, snapshot, settings.analytics,
-                racy_after_ns=discovered_ns - RACY_NS)
+    write_state(out, new_entries(out, changes, part_ids, live), keys, snapshot, racy_after_ns=discovered_ns - RACY_NS)
     remove_parts_except(out, keep=live.per_part)
     remove_scratch(out)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def keep_published(out: Path, changes: Changes, key: str, settings: Settings, discovered_ns: int) -> None:
-    """Nothing to do: remember new times of unchanged files (so they are not hashed again) and
-    remove what a run killed after it published left behind."""
+def record_unchanged(out: Path, changes: Changes, keys: Keys, snapshot: str, discovered_ns: int) -> None:
+    """No file changed: the state record keeps its rows, with new times of touched files (so
+    they are not hashed again), for `snapshot` (the published one, or one whose analytics were
+    computed again); then remove what a run killed after it published left behind."""
     parts = set()  # taken before the record is replaced: they are read from it
     for _files, part_ids in changes.pieces("part_id"):
         parts.update(pc.unique(part_ids).drop_null().to_pylist())
-    if changes.touched:
-        write_state(out, changes.unchanged_batches(), key, changes.state.snapshot, settings.analytics,
-                    racy_after_ns=discovered_ns - RACY_NS)
+    if changes.touched or snapshot != changes.state.snapshot or keys.analytics != changes.state.analytics:
+        write_state(out, changes.unchanged_batches(), keys, snapshot, racy_after_ns=discovered_ns - RACY_NS)
     remove_old_snapshots(out)
     remove_parts_except(out, keep=parts)
     remove_scratch(out)
@@ -205,17 +200,24 @@ def build_warehouse(
     if not raw.is_dir():
         raise InputError(f"input folder {raw} does not exist or is not a folder")
     prepare_output(out)
-    key = settings_key(raw, settings)
+    keys = build_keys(raw, settings)
     with output_lock(out, settings.lock_timeout) as lock_notice:
         discovered_ns = time.time_ns()
-        changes, notice = find_changes(raw, out, key, full_refresh, settings)
-        notices = [n for n in (lock_notice, notice) if n]
+        changes, notice = find_changes(raw, out, keys, full_refresh, settings)
         published = current_snapshot(out)
-        if nothing_to_do(changes, published.name if published else None, settings.analytics):
-            keep_published(out, quote(changes), key, settings, discovered_ns)
+        work, why = work_to_do(changes, published.name if published else None, keys)
+        notices = [n for n in (lock_notice, notice, why) if n]
+        if work == NOTHING:
+            record_unchanged(out, quote(changes), keys, published.name, discovered_ns)
             manifest = read_manifest(out)
             summary = run_summary(manifest["files"], changes.counts(), notices, manifest["rows"], str(out),
                                   manifest["snapshot"], False, time.perf_counter() - started)
+        elif work == ANALYTICS:
+            files = read_manifest(out)["files"]
+            snapshot = analytics_again(out, settings, {"raw_dir": str(raw.resolve()), "files": files})
+            record_unchanged(out, quote(changes), keys, snapshot.id, discovered_ns)
+            summary = run_summary(files, changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
+                                  time.perf_counter() - started)
         else:
             part_ids = parse_batches(raw, out, changes, settings)
             live = compact(out, write_live(out, changes, part_ids), small=settings.batch_size // 2)
@@ -223,10 +225,11 @@ def build_warehouse(
             figures = combine(out, quote(snapshot), quote(live), settings)
             analyse(out, quote(snapshot), settings)
             publish_snapshot(out, snapshot, {"raw_dir": str(raw.resolve()), "files": figures})
-            record(out, quote(changes), quote(part_ids), quote(live), key, snapshot.id, settings, discovered_ns)
+            record(out, quote(changes), quote(part_ids), quote(live), keys, snapshot.id, discovered_ns)
             summary = run_summary(figures, changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
                                   time.perf_counter() - started)
-            publish_headlines(out, snapshot.id)
+        if work != NOTHING:
+            publish_headlines(out, summary["snapshot"])
     create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
     return summary
 
@@ -334,14 +337,20 @@ def build_analytics(
     if current_snapshot(out) is None:
         raise InputError(f"{out} has no published warehouse: run `newsfm build` first")
     with output_lock(out):
-        snapshot = SnapshotWriter(out)
-        snapshot.carry("warehouse")
-        analyse(out, quote(snapshot), settings)
         info = {key: value for key, value in read_manifest(out).items() if key in ("raw_dir", "files")}
-        publish_snapshot(out, snapshot, info)
+        snapshot = analytics_again(out, settings, info)
     publish_headlines(out, snapshot.id)
     return {"snapshot": snapshot.id, "rows": {name: snapshot.rows[name] for name, spec in TABLES.items()
                                               if spec.layer == "analytics"}}
+
+
+def analytics_again(out: Path, settings: Settings, info: dict) -> SnapshotWriter:
+    """Publish a snapshot of the published warehouse (its files linked) with its analytics computed again."""
+    snapshot = SnapshotWriter(out)
+    snapshot.carry("warehouse")
+    analyse(out, quote(snapshot), settings)
+    publish_snapshot(out, snapshot, info)
+    return snapshot
 
 
 def publish_headlines(out: Path, snapshot: str) -> None:

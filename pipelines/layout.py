@@ -4,6 +4,7 @@
     OUT/snapshots/<id>/                     one complete run: manifest.json and
         {warehouse,analytics}/<table>/part-00000.parquet
     OUT/snapshots/.staging-<id>/            a snapshot being written
+    OUT/snapshots/.removed-<id>/            an old snapshot being removed
     OUT/current   -> snapshots/<id>         the published snapshot, switched by one rename
     OUT/warehouse -> current/warehouse      what readers open
     OUT/analytics -> current/analytics
@@ -13,6 +14,8 @@
     OUT/state/walk.arrow                    scratch: the files found, while the walk sets some aside (pipelines.discover)
     OUT/state/changes.arrow                 scratch: the files found and what changed (see pipelines.state)
     OUT/state/live.arrow                    scratch: the live files' parts (see pipelines.parts.LiveFiles)
+    OUT/leases/<id>.<reader>.lease          a reader's hold on snapshot <id> (see pipelines.store)
+    OUT/leases/.lock                        taken briefly to take a lease or remove snapshots
     OUT/report/index.html                   `newsfm report`
 """
 
@@ -21,12 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from transforms.schema import LAYERS
-LOCK, SNAPSHOTS, CURRENT, STATE, REPORT = ".newsfm.lock", "snapshots", "current", "state", "report"
-STAGING_PREFIX = ".staging-"
+from newsfm.transforms.schema import LAYERS
+LOCK, SNAPSHOTS, CURRENT, STATE, REPORT, LEASES = ".newsfm.lock", "snapshots", "current", "state", "report", "leases"
+STAGING_PREFIX, REMOVED_PREFIX = ".staging-", ".removed-"
 MANIFEST, TABLE_FILE = "manifest.json", "part-00000.parquet"
 # what newsfm writes in an output folder: discovery skips these when OUT is inside the input
-ENTRIES = frozenset({SNAPSHOTS, CURRENT, STATE, REPORT, *LAYERS})
+ENTRIES = frozenset({SNAPSHOTS, CURRENT, STATE, REPORT, LEASES, *LAYERS})
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,17 @@ class Layout:
 
     def staging(self, snapshot_id: str) -> Path:
         return self.snapshots / f"{STAGING_PREFIX}{snapshot_id}"
+
+    def removed(self, snapshot_id: str) -> Path:
+        return self.snapshots / f"{REMOVED_PREFIX}{snapshot_id}"
+
+    @property
+    def leases(self) -> Path:
+        return self.out / LEASES
+
+    @property
+    def leases_lock(self) -> Path:
+        return self.leases / ".lock"
 
     @property
     def current(self) -> Path:
@@ -98,6 +112,11 @@ class Layout:
 def table_folder(root: Path, layer: str, name: str) -> Path:
     """`root/<layer>/<table>`: a table, a Parquet dataset folder of one file (TABLE_FILE)."""
     return root / layer / name
+
+
+def table_glob(root: Path, layer: str, name: str) -> Path:
+    """The pattern that names every Parquet file of a table (for DuckDB's `read_parquet`, Polars)."""
+    return table_folder(root, layer, name) / "*.parquet"
 
 
 def manifest(root: Path) -> Path:

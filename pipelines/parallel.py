@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from pipelines import killpoints
-from pipelines.discover import read_batch
-from pipelines.parts import write_part
-from transforms.normalize import normalize_batch
+from newsfm.pipelines import killpoints
+from newsfm.pipelines.discover import read_batch
+from newsfm.pipelines.parts import write_part
+from newsfm.transforms.normalize import normalize_batch
 
 _pool: list[Executor] = []
 Result = TypeVar("Result")
@@ -36,7 +36,7 @@ def parse_files(raw_dir: Path, paths: list[str], max_file_bytes: int, out_dir: P
 def fork_server() -> multiprocessing.context.BaseContext:
     """The fork server's context: its children start with the parser imported, nothing of Prefect."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.parallel"])
+    context.set_forkserver_preload(["newsfm.pipelines.parallel"])
     return context
 
 

@@ -18,12 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from pipelines.durable import publish_folder, synced_file, temporary_name
-from pipelines.killpoints import checkpoint
-from pipelines.layout import Layout
-from pipelines.spill import Ranges, hex_bounds, record_batches
-from transforms.combine import Load
-from transforms.normalize import PART_SCHEMAS
+from newsfm.pipelines.durable import publish_folder, synced_file, temporary_name
+from newsfm.pipelines.killpoints import checkpoint
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.spill import Ranges, hex_bounds, record_batches
+from newsfm.transforms.combine import Load
+from newsfm.transforms.normalize import PART_SCHEMAS
 
 COMPACT_AT = 8  # small parts that are merged into one
 IPC_OPTIONS = ipc.IpcWriteOptions(compression="lz4")

@@ -63,6 +63,11 @@ class TemporaryApi:
             return nullcontext()
         return temporary_settings(updates={PREFECT_API_URL: self.url})
 
+    @property
+    def died(self) -> bool:
+        """Its process ended without being stopped (a later build needs another)."""
+        return self.process is not None and self.process.poll() is not None
+
     def wait_until_answering(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and self.process is not None and self.process.poll() is None:

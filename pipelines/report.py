@@ -24,10 +24,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from pipelines.durable import durable_file
-from pipelines.layout import Layout
-from pipelines.store import read_manifest, read_table
-from transforms.analytics.headlines import headline, headlines_markdown, provider_names, ranked_providers
+from newsfm.pipelines.durable import durable_file
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.reader import Snapshot
+from newsfm.transforms.analytics.headlines import headline, headlines_markdown, provider_names, ranked_providers
 
 USED = (
     "sources",
@@ -68,16 +68,10 @@ Tables = dict[str, pd.DataFrame]
 
 
 def load(out_dir: Path) -> tuple[dict, Tables]:
-    """The published manifest and the tables the report uses, all from that manifest's snapshot.
-
-    Reading through the snapshot folder (not `OUT/current`) keeps figures and tables from one
-    run even if another run publishes meanwhile.
-    """
-    manifest = read_manifest(Path(out_dir))
-    if not manifest:
-        raise FileNotFoundError(f"{out_dir} has no published output: run `newsfm build` first")
-    snapshot = Layout(Path(out_dir)).snapshot(manifest["snapshot"])
-    return manifest, {name: read_table(snapshot, name) for name in USED}
+    """The published manifest and the tables the report uses, all from that manifest's snapshot,
+    pinned while they are read (`newsfm.open`), so another run publishing meanwhile changes nothing."""
+    with Snapshot(out_dir) as snapshot:
+        return snapshot.manifest, {name: snapshot.table(name) for name in USED}
 
 
 def topic_names(tables: Tables) -> dict[str, str]:

@@ -2,14 +2,16 @@
 
     OUT/state/files.arrow   one row per input file, sorted by source_path: source_path,
                             size_bytes, mtime_ns, content_sha256, part_id; the schema's metadata
-                            holds the record's version, the parse settings and the snapshot it
-                            was published as
+                            holds the build's `Keys` (what the output depends on besides the
+                            files: settings, the newsfm version, fingerprints of its code) and
+                            the snapshot it was published as
 
 A file whose size and modification time match its row is unchanged and is not read. When they
 differ, its content hash decides. The record is replaced by one rename after the snapshot it
 describes is published, and parts are deleted only after that, so a run killed at any point
 leaves a record whose parts all exist. A record that is missing, unreadable, of another
-version or made with other parse settings is ignored: the build is then a full one.
+format or made with other parsing keys (another newsfm version, edited parsing code, other
+settings) is ignored: the build is then a full one, and says why.
 
     OUT/state/changes.arrow scratch of a build: every file found, in path order, with its stat,
                             what changed (`status`) and its row in the record (CHANGES_SCHEMA)
@@ -24,7 +26,6 @@ since the last build, whatever the number of files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,15 +36,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from pipelines.discover import FOUND_SCHEMA, content_hash, walk_batches
-from pipelines.durable import durable_file, leftover_temporaries
-from pipelines.layout import Layout
-from pipelines.spill import record_batches
-from pipelines.store import current_snapshot
-from transforms.normalize import PART_SCHEMAS
-from transforms.settings import Settings
+from newsfm import __version__
+from newsfm.pipelines import fingerprints
+from newsfm.pipelines.discover import FOUND_SCHEMA, content_hash, walk_batches
+from newsfm.pipelines.durable import durable_file, leftover_temporaries
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.spill import record_batches
+from newsfm.pipelines.store import current_snapshot
+from newsfm.transforms.settings import Settings
 
-STATE_VERSION = "2"  # bump when parsing changes what a file's rows are
 STATE_SCHEMA = pa.schema([
     pa.field("source_path", pa.string(), nullable=False),
     pa.field("size_bytes", pa.int64()),
@@ -91,7 +92,8 @@ class State:
 
     rows: Path | pa.Table
     snapshot: str | None = None
-    analytics: dict = field(default_factory=dict)
+    analytics: dict = field(default_factory=dict)  # the analytics key of the build that wrote it (see Keys)
+    combining: str | None = None  # the combining key of that build
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The rows, a record batch at a time (only `columns`, when given; source_path is read too,
@@ -270,24 +272,70 @@ class Values:
             raise RuntimeError("more values were given than wanted")
 
 
-def settings_key(raw_dir: Path, settings: Settings) -> str:
-    """What the rows of a file depend on besides its bytes: a change means a full build."""
-    schemas = "|".join(f"{name}:{schema}" for name, schema in PART_SCHEMAS.items())
-    return json.dumps({
-        "version": STATE_VERSION, "raw_dir": str(raw_dir.resolve()), **settings.parsing,
-        "parts": hashlib.sha256(schemas.encode()).hexdigest()[:16],
-    }, sort_keys=True)
+@dataclass(frozen=True)
+class Keys:
+    """What a build's output depends on besides the input files, as the state record keeps it.
+
+    - `parsing`: what a file's part depends on: the input folder, the settings that change a
+      file's rows, the newsfm version and the parsing code (`fingerprints.parsing`, which
+      includes the parts' schemas). When it differs from the record's, every file is parsed again.
+    - `combining`: the code that combines parts into the warehouse tables: when it differs, the
+      warehouse is combined again from the parts, with no file parsed.
+    - `analytics`: the analytics settings and code: when they differ, the analytics are computed again.
+    """
+
+    parsing: dict
+    combining: str
+    analytics: dict
 
 
-def nothing_to_do(changes: Changes, published: str | None, analytics: dict) -> bool:
-    """True when the published snapshot is what a build would publish again: no file is new,
+def build_keys(raw_dir: Path, settings: Settings) -> Keys:
+    return Keys(
+        parsing={"raw_dir": str(raw_dir.resolve()), **settings.parsing, "newsfm": __version__, "code": fingerprints.parsing()},
+        combining=fingerprints.combining(),
+        analytics={**settings.analytics, "code": fingerprints.analytics()},
+    )
+
+
+def why_full(recorded: dict, now: dict) -> str:
+    """Why parts made under the `recorded` parsing key cannot be reused under `now` (see Keys)."""
+    if recorded.get("raw_dir") != now["raw_dir"]:
+        return f"the input folder is not the last build's ({recorded.get('raw_dir')}): full build"
+    for name in sorted(now.keys() - {"raw_dir", "newsfm", "code"}):
+        if recorded.get(name) != now[name]:
+            return f"--{name.replace('_', '-')} changed since the last build: full build"
+    if recorded.get("newsfm") != now["newsfm"]:
+        return f"newsfm changed version since the last build ({recorded.get('newsfm')} → {now['newsfm']}): full build"
+    return "the parsing code changed since the last build: full build"
+
+
+NOTHING, ANALYTICS, BUILD = "nothing", "analytics", "build"  # work_to_do
+
+
+def work_to_do(changes: Changes, published: str | None, keys: Keys) -> tuple[str, str | None]:
+    """What a build does, and a notice saying why when the files alone do not say it.
+
+    NOTHING when the published snapshot is what a build would publish again: no file is new,
     changed or deleted since the state record, which describes that very snapshot, made with
-    the same analytics settings."""
+    the same keys. ANALYTICS when only the analytics would differ (their settings or code):
+    they are computed again over the published warehouse. Else BUILD: parse what changed,
+    combine, compute the analytics.
+    """
     state = changes.state
-    return bool(state and not changes.any and published and published == state.snapshot and state.analytics == analytics)
+    if not (state and published and published == state.snapshot) or changes.any:
+        return BUILD, None
+    if state.combining != keys.combining:
+        return BUILD, "the combining code changed since the last build: the warehouse is combined again (no file parsed)"
+    if state.analytics == keys.analytics:
+        return NOTHING, None
+    settings = {name for name in (keys.analytics.keys() | state.analytics.keys()) - {"code"}
+                if state.analytics.get(name) != keys.analytics.get(name)}
+    what = (" and ".join(f"--{name.replace('_', '-')}" for name in sorted(settings)) if settings
+            else "the analytics code")
+    return ANALYTICS, f"{what} changed since the last build: the analytics are computed again (no file parsed)"
 
 
-def read_state(out_dir: Path, settings: str) -> tuple[State | None, str | None]:
+def read_state(out_dir: Path, keys: Keys) -> tuple[State | None, str | None]:
     """The state record, or None and a one-line notice saying why the build must be full.
 
     Every batch of the record is read (one at a time) and checked here, so a damaged record
@@ -304,11 +352,13 @@ def read_state(out_dir: Path, settings: str) -> tuple[State | None, str | None]:
         with ipc.open_file(path) as reader:
             schema = reader.schema
         metadata = schema.metadata or {}
-        if metadata.get(b"version") != STATE_VERSION.encode() or not schema.equals(STATE_SCHEMA):
-            return None, f"the state record in {path.parent} is of another version: full build"
-        if metadata.get(b"settings") != settings.encode():
-            return None, "the input folder or --max-file-bytes changed since the last build: full build"
-        state = State(path, metadata.get(b"snapshot", b"").decode() or None, json.loads(metadata[b"analytics"]))
+        if not schema.equals(STATE_SCHEMA) or b"combining" not in metadata:
+            return None, f"the state record in {path.parent} is of another format: full build"
+        parsing = json.loads(metadata[b"parsing"])
+        if parsing != keys.parsing:
+            return None, why_full(parsing, keys.parsing)
+        state = State(path, metadata.get(b"snapshot", b"").decode() or None, json.loads(metadata[b"analytics"]),
+                      metadata[b"combining"].decode())
         parts = set()
         for batch in state.batches():
             parts.update(pc.unique(batch.column("part_id")).to_pylist())
@@ -326,8 +376,7 @@ def existing_parts(out_dir: Path) -> list[str]:
 
 
 def write_state(
-    out_dir: Path, files: pa.Table | Iterable[pa.RecordBatch], settings: str, snapshot: str, analytics: dict,
-    racy_after_ns: int,
+    out_dir: Path, files: pa.Table | Iterable[pa.RecordBatch], keys: Keys, snapshot: str, racy_after_ns: int,
 ) -> None:
     """Replace the state record with the rows of `files` (the columns of STATE_SCHEMA, one row per
     path) in one rename (durably: see pipelines.durable).
@@ -342,8 +391,8 @@ def write_state(
     if isinstance(files, pa.Table):
         table = files if strictly_increasing(files.column("source_path")) else files.sort_by("source_path")
         files = (table.slice(start, STATE_BATCH_ROWS) for start in range(0, table.num_rows, STATE_BATCH_ROWS))
-    metadata = {"version": STATE_VERSION, "settings": settings, "snapshot": snapshot,
-                "analytics": json.dumps(analytics, sort_keys=True)}
+    metadata = {"parsing": json.dumps(keys.parsing, sort_keys=True), "combining": keys.combining,
+                "analytics": json.dumps(keys.analytics, sort_keys=True), "snapshot": snapshot}
     schema = STATE_SCHEMA.with_metadata(metadata)
     path = Layout(out_dir).state_file
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -370,11 +419,11 @@ def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def find_changes_in(raw_dir: Path, out_dir: Path, key: str, full_refresh: bool) -> tuple[Changes, str | None]:
+def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool) -> tuple[Changes, str | None]:
     """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
     is compared with full_refresh), in OUT/state/changes.arrow, with a notice when the record
     cannot be used."""
-    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, key)
+    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, keys)
     layout = Layout(out_dir)
     layout.state.mkdir(parents=True, exist_ok=True)
     found = walk_batches(raw_dir, scratch=layout.walk_file)

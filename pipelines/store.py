@@ -4,6 +4,11 @@ A snapshot is written under `snapshots/.staging-<id>` and renamed when complete;
 then replaced by `os.replace` of a new symlink, which POSIX makes atomic (paths: see
 pipelines.layout; every write is durable: see pipelines.durable). A crash before that rename
 leaves the previous snapshot published; leftovers are removed by the next publish.
+
+Each publish keeps the published snapshot and the one before it, and every snapshot a reader
+holds a lease on (`take_lease`: `newsfm.open`). A lease is a file in `OUT/leases` that its
+reader keeps `flock`-ed: the kernel releases it when the reader's process ends however it
+ends, so a lease whose lock can be taken is a dead reader's, and is removed.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.durable import fsync_path, publish_folder, replace_link, synced_file
-from pipelines.killpoints import checkpoint
-from pipelines.layout import CURRENT, LAYERS, STAGING_PREFIX, TABLE_FILE, Layout, manifest, table_folder
-from transforms.schema import TABLES, SchemaMismatch, conform, to_frame
-from transforms.settings import DEFAULTS
+from newsfm.pipelines.durable import fsync_path, publish_folder, replace_link, synced_file
+from newsfm.pipelines.killpoints import checkpoint
+from newsfm.pipelines.layout import (
+    CURRENT, LAYERS, REMOVED_PREFIX, STAGING_PREFIX, TABLE_FILE, Layout, manifest, table_folder,
+)
+from newsfm.transforms.schema import TABLES, SchemaMismatch, conform, to_frame
+from newsfm.transforms.settings import DEFAULTS
 
 KEEP_SNAPSHOTS = 2  # the published one and the one before it, for readers still on it
 ROW_GROUP_SIZE = 1_000_000
@@ -279,22 +286,111 @@ def current_snapshot(out_dir: Path) -> Path | None:
 def remove_old_snapshots(out_dir: Path, keep: int = KEEP_SNAPSHOTS) -> None:
     """Remove staging leftovers of interrupted runs and all but the newest `keep` snapshots.
 
-    The published snapshot is never removed, whatever its age.
+    The published snapshot is never removed, whatever its age, nor one a reader holds a lease
+    on. Snapshots are renamed out of the way under the leases' lock (so a reader never leases
+    one being removed) and deleted after it (so a reader never waits for a deletion).
+    Call it only while holding the output lock: it removes staging folders.
     """
-    published = current_snapshot(out_dir)
-    snapshots = sorted(Layout(out_dir).snapshots.iterdir(), key=lambda p: p.name, reverse=True)
-    complete = [p for p in snapshots if not p.name.startswith(".")]
-    for path in snapshots:
-        if path.name.startswith(STAGING_PREFIX) or (path in complete[keep:] and path != published):
+    layout = Layout(out_dir)
+    with leases_locked(out_dir):
+        published, leased = current_snapshot(out_dir), leased_snapshots(out_dir)
+        snapshots = sorted(layout.snapshots.iterdir(), key=lambda p: p.name, reverse=True)
+        complete = [p for p in snapshots if not p.name.startswith(".")]
+        removed = [path for path in complete[keep:] if path != published and path.name not in leased]
+        for path in removed:
+            shutil.rmtree(layout.removed(path.name), ignore_errors=True)  # a removal that was interrupted
+            os.replace(path, layout.removed(path.name))
+        if removed:
+            fsync_path(layout.snapshots)
+    for path in layout.snapshots.iterdir():
+        if path.name.startswith((STAGING_PREFIX, REMOVED_PREFIX)):
             shutil.rmtree(path, ignore_errors=True)
     for leftover in out_dir.glob(f".{CURRENT}*"):  # a link made by a run killed before its rename
         leftover.unlink(missing_ok=True)
 
 
-def read_table(out_dir: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """A published table (or some of its columns) as a typed pandas frame (nullable dtypes, UTC timestamps)."""
+@contextmanager
+def leases_locked(out_dir: Path) -> Iterator[None]:
+    """Hold the leases' lock, which taking a lease and choosing snapshots to remove share (briefly)."""
+    path = Layout(out_dir).leases_lock
+    path.parent.mkdir(exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Lease:
+    """A reader's hold on one snapshot: an open, `flock`-ed file in OUT/leases, until `release`."""
+
+    def __init__(self, path: Path, descriptor: int, snapshot: str) -> None:
+        self.path, self.descriptor, self.snapshot = path, descriptor, snapshot
+
+    def release(self) -> None:
+        if self.descriptor >= 0:
+            self.path.unlink(missing_ok=True)
+            os.close(self.descriptor)  # and with it the lock
+            self.descriptor = -1
+
+
+def take_lease(out_dir: Path) -> Lease:
+    """A lease on the snapshot published now; OutputError when none is. Raises OSError where
+    the output folder cannot be written (a reader then reads without one)."""
+    layout = Layout(out_dir)
+    with leases_locked(out_dir):
+        published = current_snapshot(out_dir)
+        if published is None or not published.is_dir():
+            raise OutputError(f"{out_dir} has no published snapshot: run `newsfm build` first")
+        path = layout.leases / f"{published.name}.{uuid.uuid4().hex[:12]}.lease"
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(descriptor, f"reader pid {os.getpid()}\n".encode())
+    return Lease(path, descriptor, published.name)
+
+
+def leased_snapshots(out_dir: Path) -> set[str]:
+    """The ids of the snapshots readers hold leases on; the leases of readers that are gone are removed."""
+    leased = set()
+    for path in Layout(out_dir).leases.glob("*.lease"):
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # released meanwhile
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path.unlink(missing_ok=True)  # its reader is gone: the kernel released its lock
+        except BlockingIOError:
+            leased.add(path.name.split(".")[0])
+        finally:
+            os.close(descriptor)
+    return leased
+
+
+def tidy_unless_locked(out_dir: Path) -> None:
+    """`remove_old_snapshots`, when no run holds the output lock (a run that does removes them as it publishes)."""
+    try:
+        with open(Layout(out_dir).lock, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:
+                remove_old_snapshots(out_dir)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    except OSError:  # locked by a run, or a folder this reader cannot write
+        pass
+
+
+def read_table(root: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A table of `root` (an output folder: the published one; or a snapshot folder), or some of
+    its columns, as a typed pandas frame (nullable dtypes, UTC timestamps)."""
+    return to_frame(read_arrow(root, name, columns))
+
+
+def read_arrow(root: Path, name: str, columns: list[str] | None = None) -> pa.Table:
+    """A table of `root` (or some of its columns) as Arrow, typed by its schema."""
     spec = TABLES[name]
-    return to_frame(pq.read_table(table_folder(Path(out_dir), spec.layer, name), schema=spec.schema, columns=columns))
+    return pq.read_table(table_folder(Path(root), spec.layer, name), schema=spec.schema, columns=columns)
 
 
 def read_manifest(out_dir: Path) -> dict:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from synthetic.calibration import (
+from newsfm.synthetic.calibration import (
     AI_FIRST, AMP_SHARE, ARCHIVE_SHARE, BROKEN_SHARE, CURLY_SHARE, DUPLICATE_SHARE, EXCERPT_CUT_SHARE, EXTRA_TOPICS,
     FILED_SHARE, FILENAME_NEXT_DAY, HEAT_IS_QUALITY, HEAT_MINUS_ONE, HOUR_WEIGHTS, IMAGE_CACHED, IMAGE_SHARE,
     IMAGE_SIZES, IMAGE_TITLED, LAG_MAX_HOURS, LAG_MEAN_HOURS, LOGO_RELATIVE, LOGO_SHARE, MIDNIGHT_SHARE,
@@ -35,8 +35,8 @@ from synthetic.calibration import (
     SYNTHETIC_PROVIDERS, TAXONOMY_COPY_SHARE, TAXONOMY_NO_NEWLINE, TAXONOMY_STRAY_END, TAXONOMY_SUBSET_SHARE,
     TITLE_CASE_SHARE, UNQUOTED_URLS, WWW_SHARE, ZIPF_EXPONENT, day_cumulative, story_size_weights, zipf_cumulative,
 )
-from synthetic.styles import STYLES, restyle
-from synthetic.vocabulary import (
+from newsfm.synthetic.styles import STYLES, restyle
+from newsfm.synthetic.vocabulary import (
     CITIES, COMPANIES, CONCERNS, FIELDS, FIRST_NAMES, IMAGE_PATHS, LAST_NAMES, MONTHS, OBSERVED_TOPICS,
     REAL_PROVIDERS, SECTIONS, SENTENCES, SLOT_DRAWS, SLOT_WORDS, STARTUP_PARTS, SYNTHETIC_NAME_PARTS, TITLES, TLDS,
     TOPICS, Topic, URL_PATHS, UTM,

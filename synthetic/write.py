@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synthetic.corpus import generate_corpus
+from newsfm.synthetic.corpus import generate_corpus
 
 
 def write_corpus(count: int, out_dir: Path, seed: int = 0, style: str = "smartable") -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from pipelines.prefect_api import free_port
+from newsfm.pipelines.prefect_api import free_port
 
 # No time limit per example: a test asserts what a run gives, how long it takes is for bench/
 # (hypothesis' default 200 ms deadline failed a test on a busy machine).
@@ -71,7 +71,7 @@ MINIMAL = """
 
 def write_snapshot(out: Path, layers: dict, info: dict) -> Path:
     """A complete, unpublished snapshot of `layers` (layer → table name → frame), as a build writes one."""
-    from pipelines.store import SnapshotWriter
+    from newsfm.pipelines.store import SnapshotWriter
 
     snapshot = SnapshotWriter(out)
     for layer, frames in layers.items():
@@ -82,14 +82,14 @@ def write_snapshot(out: Path, layers: dict, info: dict) -> Path:
 
 def paths_under(root: Path) -> list[str]:
     """The relative paths of the files a build finds under `root`, sorted."""
-    from pipelines.discover import walk
+    from newsfm.pipelines.discover import walk
 
     return walk(root).column("source_path").to_pylist()
 
 
 def walked(root: Path) -> list[tuple[str, int | None, int | None]]:
     """What `walk` finds under `root`, as (path, size, mtime_ns) tuples sorted by path."""
-    from pipelines.discover import walk
+    from newsfm.pipelines.discover import walk
 
     return list(zip(*(column.to_pylist() for column in walk(root).columns)))
 

@@ -23,7 +23,7 @@ import datetime as dt
 
 import pandas as pd
 
-from transforms.schema import frame
+from newsfm.transforms.schema import frame
 
 UTC = dt.timezone.utc
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from tests.handbuilt import handbuilt_warehouse
 from tests.test_analytics_topics import column, warehouses
-from transforms.analytics.providers import provider_tables
-from transforms.schema import conform
+from newsfm.transforms.analytics.providers import provider_tables
+from newsfm.transforms.schema import conform
 
 UTC = dt.timezone.utc
 

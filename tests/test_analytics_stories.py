@@ -6,9 +6,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.analytics.stories import component_roots, story_tables
-from transforms.keys import short_hash
-from transforms.schema import TABLES, conform, frame
+from newsfm.transforms.analytics.stories import component_roots, story_tables
+from newsfm.transforms.keys import short_hash
+from newsfm.transforms.schema import TABLES, conform, frame
 
 UTC = dt.timezone.utc
 FILLER = {"string": "-", "list<item: string>": []}

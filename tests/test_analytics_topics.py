@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.handbuilt import handbuilt_warehouse
-from transforms.analytics.topics import topic_tables
-from transforms.schema import TABLES, conform, frame
+from newsfm.transforms.analytics.topics import topic_tables
+from newsfm.transforms.schema import TABLES, conform, frame
 
 UTC = dt.timezone.utc
 

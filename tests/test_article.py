@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SEED
-from transforms import fields
-from transforms.article import Image, Provider, to_article, to_topic_entry
-from transforms.frontmatter import Rejected, read_front_matter
+from newsfm.transforms import fields
+from newsfm.transforms.article import Image, Provider, to_article, to_topic_entry
+from newsfm.transforms.frontmatter import Rejected, read_front_matter
 
 UTC = dt.timezone.utc
 

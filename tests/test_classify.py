@@ -16,9 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines import state as state_module
-from pipelines.discover import FOUND_SCHEMA
-from pipelines.state import Entry, State, classify, entries, read_state, record_table, write_state
+from newsfm.pipelines import state as state_module
+from newsfm.pipelines.discover import FOUND_SCHEMA
+from newsfm.pipelines.state import Entry, Keys, State, classify, entries, read_state, record_table, write_state
+
+KEYS = Keys(parsing={"raw_dir": "/raw"}, combining="c", analytics={})
 
 EXAMPLES = int(os.environ.get("NEWSFM_FUZZ_EXAMPLES", "150"))
 
@@ -143,10 +145,10 @@ def test_a_record_written_and_read_back_in_small_batches_gives_the_same_decision
     known = {path: entry for path, (_seen, entry, _hash) in CATEGORIES.items() if entry is not None}
     hashes = {path: digest for path, (_seen, _entry, digest) in CATEGORIES.items()}
     monkeypatch.setattr(state_module, "STATE_BATCH_ROWS", 2)
-    write_state(tmp_path, record_table(known), "key", "snap", {}, racy_after_ns=2**62)
+    write_state(tmp_path, record_table(known), KEYS, "snap", racy_after_ns=2**62)
     for part_id in ("p1", "p2"):
         (tmp_path / "state" / "parts" / part_id).mkdir(parents=True)
-    state, notice = read_state(tmp_path, "key")
+    state, notice = read_state(tmp_path, KEYS)
     assert notice is None and entries(state.files) == known
     assert sum(1 for _batch in state.batches()) == (len(known) + 1) // 2
     changes = classify(found_table(found), state, hashing(hashes, []))
@@ -157,21 +159,21 @@ def test_a_record_written_and_read_back_in_small_batches_gives_the_same_decision
 def test_a_record_not_sorted_by_path_is_not_trusted(tmp_path):
     table = record_table({"a.md": Entry(1, 1, "h", "p1"), "b.md": Entry(1, 1, "h", "p1")})
     (tmp_path / "state" / "parts" / "p1").mkdir(parents=True)
-    write_state(tmp_path, table, "key", "snap", {}, racy_after_ns=2**62)
+    write_state(tmp_path, table, KEYS, "snap", racy_after_ns=2**62)
     path = tmp_path / "state" / "files.arrow"
     unsorted = pa.ipc.open_file(path).read_all().take([1, 0])
     with pa.ipc.new_file(path, unsorted.schema) as writer:
         writer.write_table(unsorted)
-    state, notice = read_state(tmp_path, "key")
+    state, notice = read_state(tmp_path, KEYS)
     assert state is None and notice.endswith("is unreadable (its rows are not sorted by source_path): full build")
 
 
 def test_the_record_is_written_from_batches_sorted_by_path_and_only_so(tmp_path):
     rows = record_table({f"{name}.md": Entry(1, 10, "h", "p1") for name in "abcd"})
-    write_state(tmp_path, iter(rows.to_batches(max_chunksize=3)), "key", "snap", {}, racy_after_ns=10)
+    write_state(tmp_path, iter(rows.to_batches(max_chunksize=3)), KEYS, "snap", racy_after_ns=10)
     (tmp_path / "state" / "parts" / "p1").mkdir(parents=True)
-    state, _ = read_state(tmp_path, "key")
+    state, _ = read_state(tmp_path, KEYS)
     assert entries(state.files) == {f"{name}.md": Entry(1, None, "h", "p1") for name in "abcd"}  # 10 is racy
     with pytest.raises(ValueError, match="sorted by source_path"):
-        write_state(tmp_path, iter(rows.to_batches(max_chunksize=2)[::-1]), "key", "snap", {}, racy_after_ns=10)
-    assert entries(read_state(tmp_path, "key")[0].files) == entries(state.files)  # the record before stands
+        write_state(tmp_path, iter(rows.to_batches(max_chunksize=2)[::-1]), KEYS, "snap", racy_after_ns=10)
+    assert entries(read_state(tmp_path, KEYS)[0].files) == entries(state.files)  # the record before stands

@@ -6,6 +6,7 @@ flow itself runs once, end to end, through the installed console script in a sub
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import shutil
@@ -17,8 +18,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pipelines.cli import main
-from pipelines.store import current_snapshot, read_manifest, read_table
+from newsfm.pipelines.cli import main
+from newsfm.pipelines.store import current_snapshot, read_manifest, read_table
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
@@ -34,7 +35,7 @@ def runner() -> CliRunner:
 def without_prefect(monkeypatch):
     """Make importing pipelines.flows (and so Prefect) fail: a command that still exits as
     expected has provably exited before Prefect starts."""
-    monkeypatch.setitem(sys.modules, "pipelines.flows", None)
+    monkeypatch.setitem(sys.modules, "newsfm.pipelines.flows", None)
 
 
 # --- help ---------------------------------------------------------------------------------
@@ -48,6 +49,12 @@ def test_help_lists_the_commands(runner, flag):
     assert "Turn a folder of news items" in result.output
     assert re.search(r"^\s+build\s+Build the warehouse", result.output, re.MULTILINE)
     assert re.search(r"^\s+docs\s+Write the data dictionary", result.output, re.MULTILINE)
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_is_the_installed_distributions(runner, flag):
+    result = runner.invoke(main, [flag])
+    assert result.exit_code == 0 and result.output == f"newsfm, version {importlib.metadata.version('newsfm')}\n"
 
 
 def test_build_help_mentions_every_option(runner):
@@ -180,7 +187,7 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
 
 def test_a_second_build_gives_up_on_a_locked_output_folder_with_exit_2(tmp_path):
     """Another run holds OUT_DIR: `newsfm build` waits --lock-timeout seconds, then says who holds it."""
-    from pipelines.store import output_lock, prepare_output
+    from newsfm.pipelines.store import output_lock, prepare_output
 
     out = tmp_path / "out"
     prepare_output(out)

@@ -5,15 +5,15 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipelines.parts import loader, remove_parts_except, write_part
+from newsfm.pipelines.parts import loader, remove_parts_except, write_part
 from tests.conftest import live_of
-from synthetic import corpus as g
-from transforms.analytics import INPUT_COLUMNS, analytics_tables
-from transforms.combine import combine_parts
-from transforms.pipeline import warehouse_frames
-from transforms.extract import extract
-from transforms.normalize import normalize_batch
-from transforms.schema import TABLES, to_frame
+from newsfm.synthetic import corpus as g
+from newsfm.transforms.analytics import INPUT_COLUMNS, analytics_tables
+from newsfm.transforms.combine import combine_parts
+from newsfm.transforms.pipeline import warehouse_frames
+from newsfm.transforms.extract import extract
+from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.schema import TABLES, to_frame
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_analytics_from_the_input_columns_equal_analytics_from_whole_tables(ware
 
 def test_small_parts_are_merged_into_one_with_the_same_rows(tmp_path, batches):
     """Incremental runs add a small part each; `compact` merges them once there are enough."""
-    from pipelines.parts import LiveFiles, compact
+    from newsfm.pipelines.parts import LiveFiles, compact
 
     live = {}
     for batch in batches:  # batches of up to 150 files, written as parts of up to 30 files each

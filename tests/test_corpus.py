@@ -3,9 +3,9 @@
 import os
 
 from tests.conftest import paths_under
-from pipelines.discover import read_batch, read_folder
-from transforms.pipeline import tables_of, warehouse_frames
-from transforms.normalize import normalize_batch
+from newsfm.pipelines.discover import read_batch, read_folder
+from newsfm.transforms.pipeline import tables_of, warehouse_frames
+from newsfm.transforms.normalize import normalize_batch
 
 
 def all_files(root):

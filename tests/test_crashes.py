@@ -14,19 +14,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import flows, parallel, store
-from pipelines.discover import read_folder
-from pipelines.flows import build_warehouse
-from pipelines.durable import temporary_name
-from pipelines.layout import Layout
-from pipelines.state import read_state, settings_key
-from pipelines.store import current_snapshot, read_table
+from newsfm.pipelines import flows, parallel, store
+from newsfm.pipelines.discover import read_folder
+from newsfm.pipelines.flows import build_warehouse
+from newsfm.pipelines.durable import temporary_name
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.state import build_keys, read_state
+from newsfm.pipelines.store import current_snapshot, read_table
 from tests.conftest import SEED, news
 from tests.prefect_server import prefect_server
 from tests.reliability import KILL_POINTS, record
-from transforms.pipeline import tables_of
-from transforms.settings import DEFAULTS
-from transforms.schema import TABLES
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.settings import DEFAULTS
+from newsfm.transforms.schema import TABLES
 
 NEWSFM = Path(sys.executable).parent / "newsfm"
 
@@ -74,7 +74,7 @@ def leftovers(out: Path) -> list[str]:
     found += [p.name for p in out.glob(".current-*")]
     found += [p.name for p in layout.parts.iterdir() if p.name.startswith(".")]
     found += [p.name for p in layout.state.glob(".*.tmp-*")]
-    state, notice = read_state(out, settings_key(out.parent / "raw", DEFAULTS))
+    state, notice = read_state(out, build_keys(out.parent / "raw", DEFAULTS))
     assert state is not None, notice
     unused = {p.name for p in layout.parts.iterdir()} - set(state.files.column("part_id").to_pylist())
     found += sorted(f"unused part {name}" for name in unused)

@@ -5,10 +5,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from pipelines.flows import build_warehouse, on_dask
-from pipelines.store import read_table
+from newsfm.pipelines.flows import build_warehouse, on_dask
+from newsfm.pipelines.store import read_table
 from tests.conftest import SEED
-from transforms.schema import TABLES
+from newsfm.transforms.schema import TABLES
 
 distributed = pytest.importorskip("distributed", reason="needs the dask extra: pip install -e '.[dask]'")
 

@@ -11,20 +11,23 @@ import click
 import pyarrow as pa
 import yaml
 
-from pipelines.cli import build, serve
-from pipelines.parts import files_per_part, parts_to_merge
-from pipelines.state import CHANGED, CHANGES_SCHEMA, NEW, UNCHANGED, Changes, Entry, State, nothing_to_do, record_table, settings_key
+from newsfm.pipelines.cli import build, serve
+from newsfm.pipelines.parts import files_per_part, parts_to_merge
+from newsfm.pipelines.state import (
+    ANALYTICS, BUILD, CHANGED, CHANGES_SCHEMA, NEW, NOTHING, UNCHANGED, Changes, Entry, Keys, State, build_keys,
+    record_table, why_full, work_to_do,
+)
 from tests.conftest import live_of
-from transforms.settings import DEFAULTS, Settings
-from transforms.summary import file_figures, ledger_counts, run_summary, summary_lines, summary_markdown
+from newsfm.transforms.settings import DEFAULTS, Settings
+from newsfm.transforms.summary import file_figures, ledger_counts, run_summary, summary_lines, summary_markdown
 
 REPO = Path(__file__).resolve().parents[1]
-ANALYTICS = {"prior_weight": 10.0, "min_scored": 3}
+KEYS = Keys(parsing={"raw_dir": "/raw"}, combining="c1", analytics={"prior_weight": 10.0, "min_scored": 3, "code": "a1"})
 ENTRY = Entry(1, 1, "h", "p1")
 
 
-def recorded(snapshot: str = "s1", analytics: dict = ANALYTICS) -> State:
-    return State(record_table({"a.md": ENTRY}), snapshot, analytics)
+def recorded(snapshot: str = "s1", keys: Keys = KEYS) -> State:
+    return State(record_table({"a.md": ENTRY}), snapshot, keys.analytics, keys.combining)
 
 
 def changes_of(new=(), changed=(), unchanged=(), deleted=(), state=None) -> Changes:
@@ -39,14 +42,38 @@ def changes_of(new=(), changed=(), unchanged=(), deleted=(), state=None) -> Chan
 
 def test_nothing_to_do_only_when_the_record_describes_the_published_snapshot_and_nothing_moved():
     same = changes_of(unchanged=["a.md"], state=recorded())
-    assert nothing_to_do(same, "s1", ANALYTICS)
-    assert not nothing_to_do(same, "s2", ANALYTICS)  # a run killed after publishing, before recording
-    assert not nothing_to_do(same, None, ANALYTICS)  # nothing published
-    assert not nothing_to_do(same, "s1", {**ANALYTICS, "min_scored": 5})  # other analytics settings
-    assert not nothing_to_do(changes_of(new=["b.md"], unchanged=["a.md"], state=recorded()), "s1", ANALYTICS)
-    assert not nothing_to_do(changes_of(deleted=["a.md"], state=recorded()), "s1", ANALYTICS)
-    assert not nothing_to_do(changes_of(changed=["a.md"], state=recorded()), "s1", ANALYTICS)
-    assert not nothing_to_do(changes_of(new=["a.md"], state=None), "s1", ANALYTICS)  # no record: a full build
+    assert work_to_do(same, "s1", KEYS) == (NOTHING, None)
+    assert work_to_do(same, "s2", KEYS) == (BUILD, None)  # a run killed after publishing, before recording
+    assert work_to_do(same, None, KEYS) == (BUILD, None)  # nothing published
+    assert work_to_do(changes_of(new=["b.md"], unchanged=["a.md"], state=recorded()), "s1", KEYS) == (BUILD, None)
+    assert work_to_do(changes_of(deleted=["a.md"], state=recorded()), "s1", KEYS) == (BUILD, None)
+    assert work_to_do(changes_of(changed=["a.md"], state=recorded()), "s1", KEYS) == (BUILD, None)
+    assert work_to_do(changes_of(new=["a.md"], state=None), "s1", KEYS) == (BUILD, None)  # no record: a full build
+
+
+def test_other_analytics_or_combining_keys_redo_that_step_and_say_why():
+    same = changes_of(unchanged=["a.md"], state=recorded())
+    settings = Keys(KEYS.parsing, KEYS.combining, {**KEYS.analytics, "min_scored": 5})
+    assert work_to_do(same, "s1", settings) == (
+        ANALYTICS, "--min-scored changed since the last build: the analytics are computed again (no file parsed)")
+    code = Keys(KEYS.parsing, KEYS.combining, {**KEYS.analytics, "code": "a2"})
+    assert work_to_do(same, "s1", code) == (
+        ANALYTICS, "the analytics code changed since the last build: the analytics are computed again (no file parsed)")
+    combining = Keys(KEYS.parsing, "c2", code.analytics)
+    assert work_to_do(same, "s1", combining) == (
+        BUILD, "the combining code changed since the last build: the warehouse is combined again (no file parsed)")
+    changed = changes_of(changed=["a.md"], state=recorded())
+    assert work_to_do(changed, "s1", combining) == (BUILD, None)  # the files say it
+
+
+def test_a_full_build_says_which_parsing_key_changed(tmp_path):
+    keys = build_keys(tmp_path, DEFAULTS).parsing
+    assert why_full({**keys, "raw_dir": "/elsewhere"}, keys) == (
+        "the input folder is not the last build's (/elsewhere): full build")
+    assert why_full({**keys, "max_file_bytes": 10}, keys) == "--max-file-bytes changed since the last build: full build"
+    assert why_full({**keys, "newsfm": "0.0.1"}, keys) == (
+        f"newsfm changed version since the last build (0.0.1 → {keys['newsfm']}): full build")
+    assert why_full({**keys, "code": "0" * 16}, keys) == "the parsing code changed since the last build: full build"
 
 
 def test_small_parts_are_merged_once_there_are_enough_of_them():
@@ -86,7 +113,7 @@ def test_the_summary_is_one_dict_shown_two_ways():
 
 
 def test_every_default_comes_from_the_settings_object():
-    from pipelines.flows import build_warehouse
+    from newsfm.pipelines.flows import build_warehouse
 
     defaults = {param.name: param.default for param in build.params if isinstance(param, click.Option)}
     flow = {name: p.default for name, p in inspect.signature(build_warehouse.fn).parameters.items()}
@@ -97,10 +124,11 @@ def test_every_default_comes_from_the_settings_object():
     assert set(deployment["parameters"]) == {"raw_dir", "out_dir"}  # the rest: the flow's defaults
 
 
-def test_only_what_changes_a_files_rows_changes_the_state_records_key(tmp_path):
-    key = settings_key(tmp_path, DEFAULTS)
-    assert settings_key(tmp_path, Settings(max_file_bytes=10)) != key
-    assert settings_key(tmp_path / "other", DEFAULTS) != key
+def test_only_what_changes_a_files_rows_changes_the_state_records_parsing_key(tmp_path):
+    keys = build_keys(tmp_path, DEFAULTS)
+    assert build_keys(tmp_path, Settings(max_file_bytes=10)).parsing != keys.parsing
+    assert build_keys(tmp_path / "other", DEFAULTS).parsing != keys.parsing
     for other in (Settings(batch_size=1), Settings(workers=3), Settings(prior_weight=1.0), Settings(lock_timeout=1)):
-        assert settings_key(tmp_path, other) == key
+        assert build_keys(tmp_path, other).parsing == keys.parsing
+    assert build_keys(tmp_path, Settings(prior_weight=1.0)).analytics != keys.analytics
     assert Settings(workers=None).worker_count >= 1 and Settings(workers=3).worker_count == 3

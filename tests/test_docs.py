@@ -14,9 +14,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pipelines.cli import main
-from pipelines.docs import render_cli, render_pages, render_reasons
-from transforms.frontmatter import REASONS
+from newsfm.pipelines.cli import main
+from newsfm.pipelines.docs import render_cli, render_pages, render_reasons
+from newsfm.transforms.frontmatter import REASONS
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import flows
-from pipelines.flows import build_analytics, build_warehouse
-from pipelines.layout import Layout
-from pipelines.report import write_report
+from newsfm.pipelines import flows
+from newsfm.pipelines.flows import build_analytics, build_warehouse
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.report import write_report
 from tests.conftest import SEED, news
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -7,12 +7,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.discover import read_batch
+from newsfm.pipelines.discover import read_batch
 from tests.conftest import SEED, paths_under
-from transforms import fastyaml
-from transforms.frontmatter import decode, parse_yaml, split_front_matter
-from transforms.pipeline import warehouse_frames
-from transforms.normalize import normalize_batch
+from newsfm.transforms import fastyaml
+from newsfm.transforms.frontmatter import decode, parse_yaml, split_front_matter
+from newsfm.transforms.pipeline import warehouse_frames
+from newsfm.transforms.normalize import normalize_batch
 
 
 def strict(text):
@@ -247,7 +247,7 @@ def test_real_corpus_tables_are_identical_with_and_without_the_fast_path(corpus,
 
 @pytest.mark.parametrize("style", ["smartable", "pydump", "hand", "mix"])
 def test_generated_corpus_tables_are_identical_with_and_without_the_fast_path(tmp_path, monkeypatch, style):
-    from synthetic.write import write_corpus
+    from newsfm.synthetic.write import write_corpus
 
     write_corpus(1500, tmp_path, seed=7, style=style)
     fast, slow = tables_both_ways(tmp_path, monkeypatch)
@@ -259,7 +259,7 @@ def test_generated_corpus_tables_are_identical_with_and_without_the_fast_path(tm
 @pytest.mark.parametrize(("style", "at_least"), [("smartable", 1.0), ("pydump", 0.99), ("hand", 0.99), ("mix", 0.99)])
 def test_the_fast_path_reads_the_styles_it_is_for(style, at_least):
     """Not a test that cannot fail: the equality tests above hold as well when everything is declined."""
-    from synthetic.corpus import generate_files
+    from newsfm.synthetic.corpus import generate_files
 
     texts = [split_front_matter(decode(f.data))[0] for f in generate_files(1000, seed=4, style=style)
              if f.expect in ("article", "duplicate")]

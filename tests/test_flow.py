@@ -7,10 +7,10 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from pipelines.flows import build_analytics, build_warehouse, reporting_progress
-from pipelines.store import current_snapshot, read_manifest, read_table
+from newsfm.pipelines.flows import build_analytics, build_warehouse, reporting_progress
+from newsfm.pipelines.store import current_snapshot, read_manifest, read_table
 from tests.conftest import SEED
-from transforms.schema import TABLES
+from newsfm.transforms.schema import TABLES
 
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -47,7 +47,7 @@ def test_flow_builds_publishes_and_summarizes(tmp_path):
 def test_batches_are_submitted_as_others_finish_two_per_worker_at_most(tmp_path, monkeypatch):
     """The flow does not hold every batch's paths in task parameters at once: a batch is
     submitted when another one finishes, at most two per worker process in flight."""
-    from pipelines import flows
+    from newsfm.pipelines import flows
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -106,7 +106,7 @@ def test_analytics_flow_republishes_analytics_with_the_same_warehouse(tmp_path):
 
 
 def test_missing_input_folder_fails_the_flow(tmp_path):
-    from pipelines.flows import InputError
+    from newsfm.pipelines.flows import InputError
 
     with pytest.raises(InputError):
         build_warehouse(str(tmp_path / "absent"), str(tmp_path / "out"))

@@ -7,8 +7,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import MINIMAL, SEED, news
-from transforms.extract import extract
-from transforms.frontmatter import (
+from newsfm.transforms.extract import extract
+from newsfm.transforms.frontmatter import (
     _OPENING, Rejected, closing_line, read_front_matter, read_yaml_mapping, split_front_matter,
 )
 

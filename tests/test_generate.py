@@ -12,15 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synthetic import calibration as cal
-from synthetic.corpus import BROKEN_KINDS, GeneratedFile, generate_corpus, generate_files
-from synthetic.vocabulary import OBSERVED_TOPICS, TOPICS
-from synthetic.write import write_corpus
-from transforms.analytics.stories import story_tables
-from transforms.article import Article, TopicEntry
-from transforms.extract import extract
-from transforms.keys import topic_slug
-from transforms.pipeline import tables_of
+from newsfm.synthetic import calibration as cal
+from newsfm.synthetic.corpus import BROKEN_KINDS, GeneratedFile, generate_corpus, generate_files
+from newsfm.synthetic.vocabulary import OBSERVED_TOPICS, TOPICS
+from newsfm.synthetic.write import write_corpus
+from newsfm.transforms.analytics.stories import story_tables
+from newsfm.transforms.article import Article, TopicEntry
+from newsfm.transforms.extract import extract
+from newsfm.transforms.keys import topic_slug
+from newsfm.transforms.pipeline import tables_of
 
 COUNT = 2000
 

@@ -30,14 +30,14 @@ from hypothesis import strategies as st
 
 from tests.conftest import CORPUS, MINIMAL, REPO, SEED, news
 from tests.reliability import FUZZ_EXAMPLES, record
-from transforms import fastyaml, frontmatter
-from transforms.article import Article, TopicEntry
-from transforms.pipeline import tables_of, warehouse_frames
-from transforms.extract import Extracted, extract
-from transforms.fields import INT64_MAX, INT64_MIN
-from transforms.settings import DEFAULTS
-from transforms.frontmatter import MAX_DEPTH, REASONS, parse_yaml, split_front_matter
-from transforms.normalize import normalize_batch
+from newsfm.transforms import fastyaml, frontmatter
+from newsfm.transforms.article import Article, TopicEntry
+from newsfm.transforms.pipeline import tables_of, warehouse_frames
+from newsfm.transforms.extract import Extracted, extract
+from newsfm.transforms.fields import INT64_MAX, INT64_MIN
+from newsfm.transforms.settings import DEFAULTS
+from newsfm.transforms.frontmatter import MAX_DEPTH, REASONS, parse_yaml, split_front_matter
+from newsfm.transforms.normalize import normalize_batch
 
 HOSTILE = Path(__file__).parent / "hostile"
 UTC = dt.timezone.utc
@@ -284,7 +284,7 @@ DEPTHS = {"flow-list": 100_000, "flow-map": 100_000, "compact-list": 100_000, "c
 
 PROBE = """
 import json, sys
-from transforms.extract import extract
+from newsfm.transforms.extract import extract
 for path in sys.argv[1:]:
     result = extract("x.md", open(path, "rb").read())
     print(json.dumps([result.reason, result.message]), flush=True)

@@ -12,17 +12,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from pipelines.discover import read_folder
-from pipelines.flows import build_warehouse
-from pipelines.layout import Layout
-from pipelines.discover import FOUND_SCHEMA
-from pipelines.state import Entry, State, classify, entries, read_state, record_table, settings_key
-from pipelines.store import current_snapshot, read_table
+from newsfm.pipelines.discover import read_folder
+from newsfm.pipelines.flows import build_warehouse
+from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.discover import FOUND_SCHEMA
+from newsfm.pipelines.state import Entry, State, build_keys, classify, entries, read_state, record_table
+from newsfm.pipelines.store import current_snapshot, read_table
 from tests.conftest import SEED, news
-from synthetic import corpus as g
-from transforms.pipeline import tables_of
-from transforms.settings import DEFAULTS
-from transforms.schema import TABLES
+from newsfm.synthetic import corpus as g
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.settings import DEFAULTS
+from newsfm.transforms.schema import TABLES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -152,7 +152,7 @@ def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path):
     os.utime(raw / "_news" / "a.md")  # new time, same bytes
     summary = build_warehouse(str(raw), str(out))
     assert (summary["changed"], summary["unchanged"], summary["published"]) == (0, 3, False)
-    state, _ = read_state(out, settings_key(raw, DEFAULTS))
+    state, _ = read_state(out, build_keys(raw, DEFAULTS))
     files = entries(state.files)
     assert files["_news/a.md"].mtime_ns is None  # touched moments ago: compared by hash next time
     assert files["_news/b.md"].mtime_ns == (raw / "_news" / "b.md").stat().st_mtime_ns
@@ -176,17 +176,20 @@ def test_a_state_record_of_another_version_or_other_settings_is_not_used(tmp_pat
     raw, out = tree(tmp_path), tmp_path / "out"
     build_warehouse(str(raw), str(out))
     assert "--max-file-bytes changed" in build_warehouse(str(raw), str(out), max_file_bytes=5000)["notices"][0]
-    monkeypatch.setattr("pipelines.state.STATE_VERSION", "0")  # in this process: the record is read in it
+    monkeypatch.setattr("newsfm.pipelines.state.__version__", "99.0")  # in this process: the keys are made in it
     summary = build_warehouse(str(raw), str(out), max_file_bytes=5000, workers=1)
-    assert summary["new"] == 3 and "of another version" in summary["notices"][0]
+    assert summary["new"] == 3 and "newsfm changed version since the last build" in summary["notices"][0]
 
 
-def test_other_analytics_settings_rebuild_from_the_parts_without_parsing(tmp_path):
+def test_other_analytics_settings_recompute_the_analytics_without_parsing(tmp_path):
     raw, out = tree(tmp_path), tmp_path / "out"
     build_warehouse(str(raw), str(out))
     summary = build_warehouse(str(raw), str(out), min_scored=1)
     assert (summary["new"], summary["changed"], summary["unchanged"], summary["published"]) == (0, 0, 3, True)
+    assert summary["notices"] == ["--min-scored changed since the last build: the analytics are computed again "
+                                  "(no file parsed)"]
     assert read_table(out, "provider_quality")["quality_rank"].notna().any()
+    assert build_warehouse(str(raw), str(out), min_scored=1)["published"] is False  # recorded: nothing to do again
 
 
 # --- any sequence of changes: the published result equals a full rebuild --------------------
@@ -304,7 +307,7 @@ def test_only_io_errors_a_retry_can_cure_are_retried():
 
     from prefect.states import Failed
 
-    from pipelines.flows import transient_io_error
+    from newsfm.pipelines.flows import transient_io_error
 
     def retried(error: BaseException) -> bool:
         return transient_io_error(None, None, Failed(data=error))

@@ -25,21 +25,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import pipelines.discover as discover_module
-import pipelines.flows as flows
-import pipelines.state as state
-from pipelines.discover import (
+import newsfm.pipelines.discover as discover_module
+import newsfm.pipelines.flows as flows
+import newsfm.pipelines.state as state
+from newsfm.pipelines.discover import (
     LINK_LOOP, NOT_UTF8_NAME, OUTSIDE_LINK, content_hash, printable_path, read_batch, read_file, read_folder,
     undecodable_path, walk,
 )
-from pipelines.flows import build_warehouse
-from pipelines.layout import ENTRIES, LOCK, Layout
-from pipelines.store import current_snapshot, read_table
+from newsfm.pipelines.flows import build_warehouse
+from newsfm.pipelines.layout import ENTRIES, LOCK, Layout
+from newsfm.pipelines.store import current_snapshot, read_table
 from tests.conftest import news, paths_under, walked
 from tests.reliability import FUZZ_EXAMPLES, record
-from transforms.pipeline import tables_of
-from transforms.extract import extract
-from transforms.settings import DEFAULTS
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.extract import extract
+from newsfm.transforms.settings import DEFAULTS
 
 AS_ROOT = os.geteuid() == 0
 ROOT_SKIP = "runs as root, whom chmod does not stop; the same code path is covered by a refused os.open/os.scandir"
@@ -964,7 +964,7 @@ def test_newsfm_build_on_an_input_folder_that_cannot_be_listed_exits_2_saying_wh
     """The message walk gives reaches the user, with the exit status of an unusable folder."""
     from click.testing import CliRunner
 
-    from pipelines.cli import main
+    from newsfm.pipelines.cli import main
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     write(raw / "a.md", article("https://example.com/a"))

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms import keys
-from transforms.keys import article_id, canonical_url, provider_domain, topic_slug
+from newsfm.transforms import keys
+from newsfm.transforms.keys import article_id, canonical_url, provider_domain, topic_slug
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SEED, news
-from transforms.extract import extract
-from transforms.keys import article_id
-from transforms.pipeline import warehouse_frames
-from transforms.normalize import normalize_batch
-from transforms.schema import TABLES
+from newsfm.transforms.extract import extract
+from newsfm.transforms.keys import article_id
+from newsfm.transforms.pipeline import warehouse_frames
+from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.schema import TABLES
 
 UTC = dt.timezone.utc
 A_URL = "https://www.site1.com/story-a/?utm_source=feed"

@@ -9,17 +9,17 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipelines import spill
-from pipelines.combine import combine_out_of_core
-from pipelines.discover import read_folder
-from pipelines.parts import LiveFiles, write_part
-from pipelines.spill import Ranges, bounds_of, hex_bounds, range_count
-from pipelines.store import SnapshotWriter
-from synthetic import corpus as g
-from transforms.extract import extract
-from transforms.normalize import normalize_batch
-from transforms.pipeline import warehouse_frames
-from transforms.schema import TABLES, to_frame
+from newsfm.pipelines import spill
+from newsfm.pipelines.combine import combine_out_of_core
+from newsfm.pipelines.discover import read_folder
+from newsfm.pipelines.parts import LiveFiles, write_part
+from newsfm.pipelines.spill import Ranges, bounds_of, hex_bounds, range_count
+from newsfm.pipelines.store import SnapshotWriter
+from newsfm.synthetic import corpus as g
+from newsfm.transforms.extract import extract
+from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.pipeline import warehouse_frames
+from newsfm.transforms.schema import TABLES, to_frame
 
 WAREHOUSE = [name for name, spec in TABLES.items() if spec.layer == "warehouse"]
 

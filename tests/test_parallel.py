@@ -3,10 +3,10 @@
 import os
 import shutil
 
-from pipelines import parallel
-from pipelines.parts import read_part_table
+from newsfm.pipelines import parallel
+from newsfm.pipelines.parts import read_part_table
 from tests.conftest import SEED
-from transforms.normalize import PART_SCHEMAS
+from newsfm.transforms.normalize import PART_SCHEMAS
 
 
 def test_worker_pool_parses_in_other_processes_with_the_same_result(tmp_path):

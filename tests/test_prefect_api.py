@@ -14,7 +14,7 @@ from contextlib import nullcontext
 import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, temporary_settings
 
-from pipelines.prefect_api import TemporaryApi
+from newsfm.pipelines.prefect_api import TemporaryApi
 from tests.conftest import REPO
 
 NEWSFM = REPO / ".venv" / "bin" / "newsfm"

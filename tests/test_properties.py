@@ -6,10 +6,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.article import Article
-from transforms.extract import extract
-from transforms.keys import article_id
-from transforms.pipeline import tables_of
+from newsfm.transforms.article import Article
+from newsfm.transforms.extract import extract
+from newsfm.transforms.keys import article_id
+from newsfm.transforms.pipeline import tables_of
 
 
 @given(st.binary(max_size=3000))

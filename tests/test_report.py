@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.discover import read_folder
-from pipelines.report import SECTIONS, headline_markdown, write_report
-from pipelines.store import publish
+from newsfm.pipelines.discover import read_folder
+from newsfm.pipelines.report import SECTIONS, headline_markdown, write_report
+from newsfm.pipelines.store import publish
 from tests.conftest import write_snapshot
-from transforms.pipeline import tables_of
-from transforms.schema import BOOL, DATE, FLOAT, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME, frame
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.schema import BOOL, DATE, FLOAT, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME, frame
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "analysis.ipynb"

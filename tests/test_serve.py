@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from pipelines.store import read_table
+from newsfm.pipelines.store import read_table
 from tests.conftest import SEED
 from tests.prefect_server import clean_env, prefect_server, stop, wait_for
 
@@ -64,7 +64,7 @@ def test_a_served_deployment_runs_when_triggered_and_publishes_the_tables(tmp_pa
 def test_the_prefect_yaml_deployment_matches_the_flow():
     from prefect.client.schemas.schedules import CronSchedule
 
-    from pipelines.flows import build_warehouse
+    from newsfm.pipelines.flows import build_warehouse
 
     project = yaml.safe_load((REPO / "prefect.yaml").read_text())
     (deployment,) = project["deployments"]

@@ -23,13 +23,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.discover import read_folder
-from transforms.article import Article, Image, OrganizationEntry, SiteConfig, to_logos, to_organization, to_site_config
-from transforms.pipeline import tables_of
-from transforms.extract import extract
-from transforms.frontmatter import Rejected
-from transforms.keys import article_id
-from transforms.site import (
+from newsfm.pipelines.discover import read_folder
+from newsfm.transforms.article import Article, Image, OrganizationEntry, SiteConfig, to_logos, to_organization, to_site_config
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.extract import extract
+from newsfm.transforms.frontmatter import Rejected
+from newsfm.transforms.keys import article_id
+from newsfm.transforms.site import (
     ARTICLE, MARKDOWN, NEWS_COLLECTION, ORGANIZATION, OTHER, SITE_CONFIG, SITE_CONFIG_NAMES, TAXONOMY, YAML, absolute_url,
     collection_of, file_kind, news_verdict, site_base_url, site_root,
 )

@@ -20,22 +20,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
-from pipelines.discover import read_folder
-from pipelines.sql.analytics import analytics_queries
-from pipelines.sql.common import arrow_reader
-from pipelines.sql import stories
-from pipelines.sql.stories import component_roots
-from synthetic.corpus import generate_corpus
+from newsfm.pipelines.discover import read_folder
+from newsfm.pipelines.sql.analytics import analytics_queries
+from newsfm.pipelines.sql.common import arrow_reader
+from newsfm.pipelines.sql import stories
+from newsfm.pipelines.sql.stories import component_roots
+from newsfm.synthetic.corpus import generate_corpus
 from tests.conftest import REPO
 from tests.handbuilt import handbuilt_warehouse
 from tests.test_analytics_stories import HAND_BUILT
 from tests.test_analytics_topics import warehouses as topic_warehouses
-from transforms.analytics import analytics_tables
-from transforms.analytics.stories import component_roots as reference_roots
-from transforms.extract import extract
-from transforms.normalize import normalize_batch
-from transforms.pipeline import warehouse_frames
-from transforms.schema import TABLES, conform, frame, to_frame
+from newsfm.transforms.analytics import analytics_tables
+from newsfm.transforms.analytics.stories import component_roots as reference_roots
+from newsfm.transforms.extract import extract
+from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.pipeline import warehouse_frames
+from newsfm.transforms.schema import TABLES, conform, frame, to_frame
 
 UTC = dt.timezone.utc
 WAREHOUSE = [name for name, spec in TABLES.items() if spec.layer == "warehouse"]

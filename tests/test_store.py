@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import store
-from pipelines.layout import CURRENT, LAYERS, SNAPSHOTS
-from pipelines.store import (
+from newsfm.pipelines import store
+from newsfm.pipelines.layout import CURRENT, LAYERS, LEASES, SNAPSHOTS
+from newsfm.pipelines.store import (
     KEEP_SNAPSHOTS,
     OutputError,
     output_lock,
@@ -35,8 +35,8 @@ from pipelines.store import (
     remove_old_snapshots,
 )
 from tests.conftest import write_snapshot
-from transforms.pipeline import build_tables
-from transforms.schema import TABLES, WAREHOUSE, SchemaMismatch, conform
+from newsfm.transforms.pipeline import build_tables
+from newsfm.transforms.schema import TABLES, WAREHOUSE, SchemaMismatch, conform
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "data" / "raw" / "2020-06-10-amazon-suspends-police-use-of-rekognition.md"
@@ -346,7 +346,7 @@ def test_next_publish_removes_staging_and_link_leftovers(published_seed, other_t
     assert not staging.exists()
     assert not stale_link.is_symlink()
     assert [p.name for p in (out / SNAPSHOTS).iterdir() if p.name.startswith(".")] == []
-    assert sorted(p.name for p in out.iterdir()) == sorted([CURRENT, SNAPSHOTS, *LAYERS])
+    assert sorted(p.name for p in out.iterdir()) == sorted([CURRENT, SNAPSHOTS, LEASES, *LAYERS])
     assert current_snapshot(out) == second
 
 
@@ -558,7 +558,7 @@ def test_the_lock_of_a_killed_run_is_recovered_at_once_with_a_notice(tmp_path):
     """flock dies with its process; the pid the killed run left in the lock file becomes a notice."""
     prepare_output(tmp_path)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from pipelines.store import output_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from newsfm.pipelines.store import output_lock\n"
          "with output_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)", str(tmp_path)],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
     )
@@ -576,8 +576,8 @@ def test_the_lock_of_a_killed_run_is_recovered_at_once_with_a_notice(tmp_path):
 def test_snapshot_writer_refuses_an_arrow_table_of_another_schema(tmp_path):
     import pyarrow as pa
 
-    from pipelines.store import SnapshotWriter
-    from transforms.schema import SchemaMismatch
+    from newsfm.pipelines.store import SnapshotWriter
+    from newsfm.transforms.schema import SchemaMismatch
 
     writer = SnapshotWriter(tmp_path)
     with pytest.raises(SchemaMismatch):

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from transforms import fields as f
-from transforms.frontmatter import Rejected
-from transforms.keys import provider_domain, url_host
+from newsfm.transforms import fields as f
+from newsfm.transforms.frontmatter import Rejected
+from newsfm.transforms.keys import provider_domain, url_host
 
 
 @dataclass(frozen=True)

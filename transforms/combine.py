@@ -14,10 +14,10 @@ from typing import Callable, Iterator, Mapping, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.keys import topic_slug
-from transforms.normalize import DUPLICATE, PART_SCHEMAS, append
-from transforms.site import absolute_url
-from transforms.schema import TABLES, check_nulls
+from newsfm.transforms.keys import topic_slug
+from newsfm.transforms.normalize import DUPLICATE, PART_SCHEMAS, append
+from newsfm.transforms.site import absolute_url
+from newsfm.transforms.schema import TABLES, check_nulls
 
 # (part table name, columns or None for all) → that part table over every batch
 Load = Callable[[str, Sequence[str] | None], pa.Table]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from transforms.article import (
+from newsfm.transforms.article import (
     Article,
     OrganizationEntry,
     SiteConfig,
@@ -19,9 +19,9 @@ from transforms.article import (
     to_site_config,
     to_topic_entry,
 )
-from transforms.frontmatter import Rejected, read_front_matter, read_yaml_mapping
-from transforms.settings import DEFAULTS
-from transforms.site import (
+from newsfm.transforms.frontmatter import Rejected, read_front_matter, read_yaml_mapping
+from newsfm.transforms.settings import DEFAULTS
+from newsfm.transforms.site import (
     ARTICLE,
     HTML,
     MARKDOWN,

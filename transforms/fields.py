@@ -12,8 +12,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from transforms.frontmatter import Rejected, shorten
-from transforms.keys import PLAIN_SCHEME_AND_HOST
+from newsfm.transforms.frontmatter import Rejected, shorten
+from newsfm.transforms.keys import PLAIN_SCHEME_AND_HOST
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _INTEGER = re.compile(r"[+-]?[0-9]+")

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from transforms import fastyaml
-from transforms.settings import DEFAULTS
+from newsfm.transforms import fastyaml
+from newsfm.transforms.settings import DEFAULTS
 
 # Lists and mappings nested deeper than this are refused. Real front matter nests 6 deep at most
 # (article → related → item → provider → images → image); 32 leaves room, and keeps every walk

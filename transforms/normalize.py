@@ -12,11 +12,11 @@ from typing import Iterable
 
 import pyarrow as pa
 
-from transforms.article import Article, Image, OrganizationEntry, Provider, SiteConfig, TopicEntry
-from transforms.extract import Extracted
-from transforms.keys import article_id, canonical_url, related_owner_id, short_hash
-from transforms.site import site_base_url, site_root
-from transforms.schema import BOOL, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME
+from newsfm.transforms.article import Article, Image, OrganizationEntry, Provider, SiteConfig, TopicEntry
+from newsfm.transforms.extract import Extracted
+from newsfm.transforms.keys import article_id, canonical_url, related_owner_id, short_hash
+from newsfm.transforms.site import site_base_url, site_root
+from newsfm.transforms.schema import BOOL, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME
 
 LOADED, DUPLICATE, REJECTED = "loaded", "duplicate", "rejected"
 IMAGE_COLUMNS = ("url", "width", "height", "is_cached", "title")

@@ -4,7 +4,7 @@ It runs the same steps as a build (extract, normalize, combine, analytics), in o
 Every faster, incremental, distributed or out-of-core path is tested against it, and a notebook
 can call it directly:
 
-    from transforms.pipeline import build_tables
+    from newsfm.transforms.pipeline import build_tables
     tables = build_tables([("a.md", open("a.md", "rb").read())])
     tables["articles"]
 """
@@ -16,12 +16,12 @@ from typing import Iterable, Sequence
 import pandas as pd
 import pyarrow as pa
 
-from transforms.analytics import analytics_tables
-from transforms.combine import combine_parts
-from transforms.extract import Extracted, extract
-from transforms.normalize import PART_SCHEMAS, Batch, normalize_batch
-from transforms.schema import TABLES, to_frame
-from transforms.settings import DEFAULTS, Settings
+from newsfm.transforms.analytics import analytics_tables
+from newsfm.transforms.combine import combine_parts
+from newsfm.transforms.extract import Extracted, extract
+from newsfm.transforms.normalize import PART_SCHEMAS, Batch, normalize_batch
+from newsfm.transforms.schema import TABLES, to_frame
+from newsfm.transforms.settings import DEFAULTS, Settings
 
 
 def build_tables(files: Iterable[tuple[str, bytes]], settings: Settings = DEFAULTS) -> dict[str, pd.DataFrame]:

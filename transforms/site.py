@@ -23,8 +23,8 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from transforms.fields import WEB_SCHEMES, is_absent
-from transforms.frontmatter import Rejected
+from newsfm.transforms.fields import WEB_SCHEMES, is_absent
+from newsfm.transforms.frontmatter import Rejected
 
 ARTICLE, TAXONOMY, ORGANIZATION, SITE_CONFIG, OTHER = "article", "taxonomy", "organization", "site_config", "other"
 NEWS_COLLECTION = "_news"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from transforms.schema import LAYERS, TABLES
+from newsfm.transforms.schema import LAYERS, TABLES
 
 
 def ledger_counts(sources: pa.Table) -> pd.DataFrame:

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from pipelines.sql import providers, stories, topics
-from transforms.settings import DEFAULTS
+from newsfm.pipelines.sql import providers, stories, topics
+from newsfm.transforms.settings import DEFAULTS
 
 if TYPE_CHECKING:
     import duckdb

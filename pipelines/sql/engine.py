@@ -18,13 +18,13 @@ from typing import Iterator
 import duckdb
 import pyarrow as pa
 
-from pipelines.layout import TABLE_FILE, Layout, table_folder
-from pipelines.spill import fresh_folder
-from pipelines.sql.analytics import analytics_queries
-from pipelines.sql.common import statement_batches
-from pipelines.store import SnapshotWriter
-from transforms.schema import TABLES, check_nulls
-from transforms.settings import Settings
+from newsfm.pipelines.layout import TABLE_FILE, Layout, table_folder
+from newsfm.pipelines.spill import fresh_folder
+from newsfm.pipelines.sql.analytics import analytics_queries
+from newsfm.pipelines.sql.common import statement_batches
+from newsfm.pipelines.store import SnapshotWriter
+from newsfm.transforms.schema import TABLES, check_nulls
+from newsfm.transforms.settings import Settings
 
 BATCH_ROWS = 65_536
 

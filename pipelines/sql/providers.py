@@ -7,7 +7,7 @@ mean shrunk towards the overall mean: (n × mean + k × overall) / (n + k).
 
 from __future__ import annotations
 
-from pipelines.sql.common import double, interpolated, ranked
+from newsfm.pipelines.sql.common import double, interpolated, ranked
 
 
 def appearances(with_image: bool) -> str:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from pipelines.spill import hex_bounds, range_count
-from pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed, interpolated, ranked
+from newsfm.pipelines.spill import hex_bounds, range_count
+from newsfm.pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed, interpolated, ranked
 
 if TYPE_CHECKING:
     import duckdb

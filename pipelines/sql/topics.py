@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from pipelines.sql.common import PREFIX, create_from_arrow
+from newsfm.pipelines.sql.common import PREFIX, create_from_arrow
 
 if TYPE_CHECKING:
     import duckdb

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.analytics.providers import provider_tables
-from transforms.analytics.stories import story_tables
-from transforms.analytics.topics import topic_tables
+from newsfm.transforms.analytics.providers import provider_tables
+from newsfm.transforms.analytics.stories import story_tables
+from newsfm.transforms.analytics.topics import topic_tables
 
-from transforms.settings import DEFAULTS
+from newsfm.transforms.settings import DEFAULTS
 
 # The warehouse columns analytics read; other tables are read whole. A notebook (or
 # bench/sql_analytics.py) that runs these pandas analytics on a large warehouse reads only these.

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from pandas.core.groupby import SeriesGroupBy
 
-from transforms.keys import related_owner_ids
-from transforms.schema import typed_frame
+from newsfm.transforms.keys import related_owner_ids
+from newsfm.transforms.schema import typed_frame
 
 
 def provider_tables(

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from transforms.keys import short_hash
-from transforms.schema import typed_frame
+from newsfm.transforms.keys import short_hash
+from newsfm.transforms.schema import typed_frame
 
 ITEM_COLUMNS = ["item_id", "provider_domain", "published_at", "quality"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from transforms.schema import typed_frame
+from newsfm.transforms.schema import typed_frame
 
 FIGURES = [
     "n_articles",
