@@ -8,7 +8,8 @@ then in one range, so each range is combined on its own with the pure functions 
 `transforms.combine` (winners, their rows, sorted), and a table written range after range
 is in its order. What crosses ranges is small and kept in memory: the contested article
 ids' winners (for marking duplicates), topic-name and provider-name counts, each provider's
-latest logo, and the taxonomy, organizations and sites (dimension files).
+latest logo, the taxonomy, organizations and sites (dimension files), the folders holding a
+`_config.yml`, and the count of each key path the files hold (`fields`), added up a part at a time.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from newsfm.pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, 
 from newsfm.pipelines.store import SnapshotWriter
 from newsfm.transforms.combine import (
     build_providers, build_topics, contested, counts_of, file_under_topics, finish, latest_logos, mark_duplicates,
-    of_winners, pick_winners, summed, with_absolute_urls,
+    mark_site_pages, of_winners, pick_winners, site_roots, summed, with_absolute_urls,
 )
+from newsfm.transforms.seen_fields import COUNTS_SCHEMA, field_counts, fields_table, merged, not_read
 from newsfm.transforms.normalize import PART_SCHEMAS
 from newsfm.transforms.summary import file_figures, ledger_counts
 
@@ -36,12 +38,17 @@ DIMENSIONS = ("taxonomy", "organizations", "sites")
 OWNER_TYPES = ("article", "provider", "related")  # the order of `images`
 
 
+NOT_READ_SHOWN = 5  # fields not read that the run summary names
+
+
 def combine_into(out: Path, snapshot: SnapshotWriter, live: LiveFiles) -> tuple[dict[str, int], dict]:
     """`combine_out_of_core` as the flow runs it, in a process of its own; returns the rows
-    written and the file figures."""
+    written and the file figures (with the fields most often not read)."""
     combine_out_of_core(out, live, snapshot)
     ledger = snapshot.read("warehouse", "sources", ["status", "kind", "reason"])
-    return snapshot.rows, file_figures(ledger_counts(ledger))
+    figures = file_figures(ledger_counts(ledger))
+    unread = not_read(snapshot.read("warehouse", "fields").to_pylist(), NOT_READ_SHOWN)
+    return snapshot.rows, {**figures, "not_read": [[row["kind"], row["key_path"], row["files"]] for row in unread]}
 
 
 def combine_out_of_core(out: Path, live: LiveFiles, snapshot: SnapshotWriter) -> None:
@@ -53,14 +60,19 @@ def combine_out_of_core(out: Path, live: LiveFiles, snapshot: SnapshotWriter) ->
     ranges["sources"] = Ranges(scratch / "sources", PART_SCHEMAS["sources"], "source_path",
                                bounds_of(live.paths(), live.files, count))
     dimensions = {name: [PART_SCHEMAS[name].empty_table()] for name in DIMENSIONS}
+    counts, roots = COUNTS_SCHEMA.empty_table(), set()
     for part_id, paths in live.by_part(scratch / "live", count):
         every_file_live = len(paths) == read_part_table(out, part_id, "sources", ["source_path"]).num_rows  # a row per file
-        for name in [*ranges, *DIMENSIONS]:
+        for name in [*ranges, *DIMENSIONS, "field_paths"]:
             table = read_part_table(out, part_id, name)
             if not every_file_live:
                 table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
-            if name in ranges:
+            if name == "field_paths":
+                counts = merged(counts, field_counts(table))
+            elif name in ranges:
                 ranges[name].add(table)
+                if name == "sources":
+                    roots |= site_roots(table)
             else:
                 dimensions[name].append(table)
     taxonomy, organizations, sites = (pa.concat_tables(dimensions[name]) for name in DIMENSIONS)
@@ -71,7 +83,8 @@ def combine_out_of_core(out: Path, live: LiveFiles, snapshot: SnapshotWriter) ->
     found = combine_articles(snapshot, ranges, won)
     with snapshot.writing("warehouse", "sources") as writer:
         for sources in ranges["sources"]:
-            writer.write(finish("sources", mark_duplicates(sources, found.contested)))
+            writer.write(finish("sources", mark_site_pages(mark_duplicates(sources, found.contested), roots)))
+    snapshot.write_arrow("warehouse", "fields", finish("fields", fields_table(counts)))
     topics, topic_ids = build_topics(taxonomy, found.topic_names)
     snapshot.write_arrow("warehouse", "topics", finish("topics", topics))
     with snapshot.writing("warehouse", "article_topics") as writer:

@@ -38,7 +38,7 @@ def write_part(out_dir: Path, tables: dict[str, pa.Table]) -> str:
     for name, table in tables.items():
         with synced_file(temporary / f"{name}.arrow") as handle, \
                 ipc.new_file(handle, table.schema, options=IPC_OPTIONS) as writer:
-            writer.write_table(table)
+            writer.write_table(table.unify_dictionaries())  # an IPC file holds one dictionary per column
         checkpoint(f"part {name} written")
     publish_folder(temporary, final, written="part synced", placed="part complete")
     return part_id

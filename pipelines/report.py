@@ -28,6 +28,7 @@ from newsfm.pipelines.durable import durable_file
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.reader import Snapshot
 from newsfm.transforms.analytics.headlines import headline, headlines_markdown, provider_names, ranked_providers
+from newsfm.transforms.seen_fields import not_read
 
 USED = (
     "sources",
@@ -41,6 +42,7 @@ USED = (
     "topic_cooccurrence",
     "stories",
     "provider_timeliness",
+    "fields",
 )
 TOP_PROVIDERS = 10  # top and bottom providers in the quality chart; rows of the providers table
 TOP_TOPICS = 8  # lines in the attention chart
@@ -376,11 +378,17 @@ SECTIONS = [
     ),
     Section(
         "Rejected files",
-        "Input files that could not become records, per reason code.",
+        "News items, dimension entries and site configs that could not be read, per reason code (files newsfm "
+        "does not load, such as a site's pages and assets, are skipped, not rejected).",
         rejects_chart,
         "No rejected files.",
     ),
 ]
+UNREAD_SHOWN = 20  # rows of the fields-not-read table
+NOT_READ_CAPTION = (
+    "Key paths the input's files hold that no table reads, most common first (a path is named once for all that "
+    "lies below it); the `fields` table has every path. A field a feed starts to send, or renames, shows up here."
+)
 
 
 def png(figure: Figure, alt: str) -> str:
@@ -447,6 +455,23 @@ def providers_table(tables: Tables) -> str:
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def not_read_table(tables: Tables) -> str:
+    """The most common key paths of the input that no table holds, as an HTML table."""
+    rows = not_read(tables["fields"].to_dict("records"), UNREAD_SHOWN)
+    if not rows:
+        return empty_note("Every key path of the input is read into a table.")
+    head = ["files", "key path", "kind", "first seen", "last seen", "example file"]
+    cells = [[f"{row['files']:,}", row["key_path"], row["kind"], date(row["first_published_at"]),
+              date(row["last_published_at"]), row["example_path"]] for row in rows]
+    header = "".join(f"<th>{html.escape(cell)}</th>" for cell in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in cells)
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def date(value) -> str:
+    return "—" if pd.isna(value) else value.strftime("%Y-%m-%d")
+
+
 CSS = """
 body { margin: 0; background: #f3f4f6; color: #111827; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
@@ -483,6 +508,7 @@ def render_html(manifest: dict, tables: Tables) -> str:
 {cards(headline(tables))}
 {section_html(f"Top {TOP_PROVIDERS} providers", "Ranked by shrunk quality.", providers_table(tables))}
 {"".join(render_section(section, tables) for section in SECTIONS)}
+{section_html("Fields not read", NOT_READ_CAPTION, not_read_table(tables))}
 </main></body></html>
 """
 

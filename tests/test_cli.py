@@ -153,17 +153,18 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
     snapshot = current_snapshot(out)
     assert snapshot is not None
     summary = first.stdout.splitlines()  # stdout is the summary alone; Prefect's log stays quiet
-    assert summary[:6] == [
-        "2 files: 1 loaded (1 article), 0 duplicates, 1 rejected",
+    assert summary[:7] == [
+        "2 files: 1 loaded (1 article), 0 duplicates, 1 rejected, 0 skipped",
         "  rejected no_front_matter: 1",
-        "warehouse rows: sources 2, articles 1, providers 14, topics 3, article_topics 3, related 14, images 15",
+        "not read: secured (1 article file) (see the `fields` table)",
+        "warehouse rows: sources 2, articles 1, providers 14, topics 3, article_topics 3, related 14, images 15, fields 48",
         "analytics rows: provider_quality 14, provider_quality_monthly 14, topic_coverage 3, topic_coverage_daily 3, "
         "topic_provider 3, topic_cooccurrence 3, stories 1, story_members 15, provider_timeliness 14",
         "since the last build: 2 new, 0 changed, 0 unchanged, 0 deleted",
         f"output: {out}/{{warehouse,analytics}} (snapshot {snapshot.name})",
     ]
-    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[6])
-    assert len(summary) == 7
+    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[7])
+    assert len(summary) == 8
 
     sources = read_table(out, "sources")
     broken = sources[sources["source_path"] == "broken.md"].iloc[0]

@@ -33,7 +33,7 @@ def test_parts_on_disk_combine_to_the_tables_combined_in_memory(tmp_path, batche
                     for path in batch["sources"]["source_path"]})
     (tmp_path / "state" / "parts" / ".tmp-interrupted").mkdir()  # a leftover is not a part
     streamed = {name: to_frame(table) for name, table in combine_parts(loader(tmp_path, live))}
-    assert list(streamed) == ["sources", "articles", "related", "topics", "article_topics", "providers", "images"]
+    assert list(streamed) == ["sources", "articles", "related", "topics", "article_topics", "providers", "images", "fields"]
     for name, frame in warehouse.items():
         pd.testing.assert_frame_equal(streamed[name], frame, obj=name)
     remove_parts_except(tmp_path, keep=part_ids[:1])

@@ -85,29 +85,32 @@ def test_small_parts_are_merged_once_there_are_enough_of_them():
 
 
 def test_the_summary_is_one_dict_shown_two_ways():
-    sources = pa.table({"status": ["loaded", "loaded", "duplicate", "rejected", "rejected"],
-                        "kind": ["article", "taxonomy", "article", "other", "other"],
-                        "reason": [None, None, None, "not_news", "not_news"]})
+    sources = pa.table({"status": ["loaded", "loaded", "duplicate", "rejected", "skipped", "skipped"],
+                        "kind": ["article", "taxonomy", "article", "article", "other", "other"],
+                        "reason": [None, None, None, "yaml_error", "not_news", "unsupported_file"]})
     figures = file_figures(ledger_counts(sources))
-    assert figures == {"files": 5, "loaded": 2, "duplicates": 1, "rejected": 2,
-                       "loaded_by_kind": {"article": 1, "taxonomy": 1}, "rejects_by_reason": {"not_news": 2}}
-    figures = file_figures(ledger_counts(sources.slice(0, 4)))
-    counts = {"new": 4, "changed": 0, "unchanged": 0, "deleted": 0}
-    summary = run_summary(figures, counts, ["a notice"], {"stories": 2, "sources": 4}, "out", "snap", True, 1.23456)
+    assert figures == {"files": 6, "loaded": 2, "duplicates": 1, "rejected": 1, "skipped": 2,
+                       "loaded_by_kind": {"article": 1, "taxonomy": 1}, "rejects_by_reason": {"yaml_error": 1},
+                       "skipped_by_reason": {"not_news": 1, "unsupported_file": 1}}
+    figures["not_read"] = [["article", "secured", 3], ["site_config", "title", 1]]
+    counts = {"new": 6, "changed": 0, "unchanged": 0, "deleted": 0}
+    summary = run_summary(figures, counts, ["a notice"], {"stories": 2, "sources": 6}, "out", "snap", True, 1.23456)
     assert list(summary["rows"]) == ["sources", "stories"]  # in the tables' order
     assert summary["seconds"] == 1.235
     assert summary_lines(summary, 9.0) == [
-        "4 files: 2 loaded (1 article, 1 taxonomy), 1 duplicates, 1 rejected",
-        "  rejected not_news: 1",
-        "warehouse rows: sources 4",
+        "6 files: 2 loaded (1 article, 1 taxonomy), 1 duplicates, 1 rejected, 2 skipped (1 not_news, 1 unsupported_file)",
+        "  rejected yaml_error: 1",
+        "not read: secured (3 article files), title (1 site_config file) (see the `fields` table)",
+        "warehouse rows: sources 6",
         "analytics rows: stories 2",
-        "since the last build: 4 new, 0 changed, 0 unchanged, 0 deleted",
+        "since the last build: 6 new, 0 changed, 0 unchanged, 0 deleted",
         "note: a notice",
         "output: out/{warehouse,analytics} (snapshot snap)",
         "took 9.0 s (1.2 s in the flow, the rest is Prefect's start-up)",
     ]
     markdown = summary_markdown(summary)
-    assert "published as snapshot `snap` in `out`" in markdown and "| not_news | 1 |" in markdown
+    assert "published as snapshot `snap` in `out`" in markdown and "| rejected | yaml_error | 1 |" in markdown
+    assert "| skipped | not_news | 1 |" in markdown and "not read: secured" in markdown
     kept = run_summary(figures, counts, [], {}, "out", "snap", False, 0)
     assert summary_lines(kept, 1)[-2] == "nothing changed: out/{warehouse,analytics} stays at snapshot snap"
 

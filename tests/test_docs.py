@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from newsfm.pipelines.cli import main
 from newsfm.pipelines.docs import render_cli, render_pages, render_reasons
-from newsfm.transforms.frontmatter import REASONS
+from newsfm.transforms.frontmatter import REASONS, SKIPPED_REASONS
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -152,11 +152,14 @@ def reason_rows(page: str) -> list[str]:
 
 
 def test_every_reason_code_is_in_reasons_md():
-    """docs/reasons.md has one row per reason code of REASONS, in its order, with its meaning."""
+    """docs/reasons.md has one row per reason code of REASONS, in its order, with the status it
+    gives and its meaning."""
     page = (DOCS / "reasons.md").read_text(encoding="utf-8")
     assert reason_rows(page) == list(REASONS)
     for code, meaning in REASONS.items():
-        assert f"| `{code}` | {' '.join(meaning.split())} |" in page, code
+        status = "skipped" if code in SKIPPED_REASONS else "rejected"
+        assert f"| `{code}` | {status} | {' '.join(meaning.split())} |" in page, code
+    assert SKIPPED_REASONS == {"not_news", "unsupported_file"}
     grown = {**REASONS, "brand_new": "a reason nobody documented"}
     assert reason_rows(page) != list(grown)
     assert reason_rows(render_reasons(grown)) == list(grown)

@@ -35,7 +35,7 @@ def test_flow_builds_publishes_and_summarizes(tmp_path):
     assert summary["rejects_by_reason"] == {"yaml_error": 1}
     assert summary["rows"] == {
         "sources": 2, "articles": 1, "providers": 14, "topics": 3, "article_topics": 3, "related": 14, "images": 15,
-        "provider_quality": 14, "provider_quality_monthly": 14, "topic_coverage": 3, "topic_coverage_daily": 3,
+        "fields": 48, "provider_quality": 14, "provider_quality_monthly": 14, "topic_coverage": 3, "topic_coverage_daily": 3,
         "topic_provider": 3, "topic_cooccurrence": 3, "stories": 1, "story_members": 15, "provider_timeliness": 14,
     }
     assert seen[0] == (0, 2) and seen[-1] == (2, 2) and len(seen) == 3  # one update per batch

@@ -132,3 +132,101 @@ def test_the_closing_line_is_the_first_line_of_three_dashes(text):
     assume(opening is not None)
     expected = re.compile(r"^---[ \t]*\r?$", re.MULTILINE).search(text, opening.end())
     assert closing_line(text, opening.end()) == ((expected.start(), expected.end()) if expected else None)
+
+
+# --- anchors, aliases and merge keys: read as PyYAML reads them, within a budget ----------------
+
+
+class Written:
+    """A generated YAML document with anchors (`&aN` on each top-level value), aliases (`*aN`) and
+    merge keys, and what its nodes number written and with every alias expanded, counted from the
+    generator's own model (a merge key `<<` is one node written; its alias expands to its mapping)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.sizes: list[tuple[int, int]] = []  # per definition: (written, expanded)
+        self.maps: list[int] = []  # definitions whose value is a mapping (merge keys take those)
+
+
+@st.composite
+def node(draw, doc: Written, depth: int) -> tuple[str, int, int]:
+    """(flow text, nodes written, nodes expanded) of one value."""
+    choices = ["scalar"] + (["seq", "map"] if depth < 3 else []) + (["alias"] if doc.sizes else [])
+    kind = draw(st.sampled_from(choices))
+    if kind == "scalar":
+        return "w" + draw(st.text("abcdefgh", min_size=1, max_size=4)), 1, 1
+    if kind == "alias":
+        index = draw(st.integers(0, len(doc.sizes) - 1))
+        return f"*a{index}", 0, doc.sizes[index][1]
+    if kind == "seq":
+        items = draw(st.lists(node(doc, depth + 1), max_size=12))
+        return "[" + ", ".join(text for text, _, _ in items) + "]", 1 + sum(w for _, w, _ in items), 1 + sum(e for _, _, e in items)
+    entries = draw(st.lists(node(doc, depth + 1), max_size=4))
+    texts = [f"k{i}: {text}" for i, (text, _, _) in enumerate(entries)]
+    written, expanded = 1 + sum(1 + w for _, w, _ in entries), 1 + sum(1 + e for _, _, e in entries)
+    if doc.maps and draw(st.booleans()):
+        merged = draw(st.sampled_from(doc.maps))
+        texts.insert(draw(st.integers(0, len(texts))), f"<<: *a{merged}")
+        written, expanded = written + 1, expanded + 1 + doc.sizes[merged][1]
+    return "{" + ", ".join(texts) + "}", written, expanded
+
+
+@st.composite
+def aliased_documents(draw) -> tuple[str, int, int]:
+    doc = Written()
+    for index in range(draw(st.integers(1, 6))):
+        text, written, expanded = draw(node(doc, 0))
+        if text.startswith("*"):  # an alias cannot carry an anchor: write a list of it
+            text, written, expanded = f"[{text}]", 1, 1 + expanded
+        doc.lines.append(f"d{index}: &a{index} {text}")
+        doc.sizes.append((written, expanded))
+        if text.startswith("{"):
+            doc.maps.append(index)
+    written = 1 + sum(1 + w for w, _ in doc.sizes)
+    expanded = 1 + sum(1 + e for _, e in doc.sizes)
+    return "\n".join(doc.lines) + "\n", written, expanded
+
+
+@settings(max_examples=400, deadline=None)
+@given(aliased_documents())
+def test_aliases_within_the_budget_read_as_pyyaml_reads_them_and_past_it_are_refused(document):
+    import yaml
+
+    from newsfm.transforms.frontmatter import ALIAS_CAP, ALIAS_FACTOR, parse_yaml
+
+    text, written, expanded = document
+    added = expanded - written
+    try:
+        value = parse_yaml(text, fast=False)
+    except Rejected as rejection:
+        assert rejection.reason == "alias_budget", rejection.message
+        assert added > ALIAS_FACTOR * written or added > ALIAS_CAP, (written, expanded)
+        assert f"holds {expanded:,} of them, {written:,} written" in rejection.message
+        return
+    assert not (added > ALIAS_FACTOR * written or added > ALIAS_CAP), (written, expanded)
+    assert value == yaml.safe_load(text)
+
+
+def test_an_alias_bomb_just_past_the_budget_is_refused_and_one_within_it_is_read():
+    from newsfm.transforms.frontmatter import parse_yaml
+
+    within = "d0: &a0 [wx, wy]\nd1: &a1 [*a0, *a0, *a0]\n"  # 10 written, 6 added
+    assert parse_yaml(within, fast=False) == {"d0": ["wx", "wy"], "d1": [["wx", "wy"]] * 3}
+    past = "d0: &a0 [wx]\n" + "".join(f"d{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 4)}]\n" for i in range(1, 9))
+    with pytest.raises(Rejected) as refused:
+        parse_yaml(past, fast=False)
+    assert refused.value.reason == "alias_budget"
+
+
+def test_aliases_that_nest_values_past_the_depth_limit_are_refused_where_the_limit_is_passed():
+    from newsfm.transforms.frontmatter import MAX_DEPTH, parse_yaml
+
+    chain = "d0: &a0 [wx]\n" + "".join(f"d{i}: &a{i} [*a{i - 1}]\n" for i in range(1, MAX_DEPTH + 4))
+    with pytest.raises(Rejected) as refused:
+        parse_yaml(chain, fast=False, first_line=2)
+    assert refused.value.reason == "yaml_error" and f"nested more than {MAX_DEPTH} deep" in refused.value.message
+    deepest = parse_yaml("".join(chain.splitlines(True)[:MAX_DEPTH - 1]), fast=False)[f"d{MAX_DEPTH - 2}"]
+    levels = 1  # the root mapping
+    while isinstance(deepest, list):
+        deepest, levels = deepest[0], levels + 1
+    assert (deepest, levels) == ("wx", MAX_DEPTH)  # at the limit: read

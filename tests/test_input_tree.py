@@ -744,7 +744,7 @@ def hostile_tree(tmp_path: Path, monkeypatch) -> tuple[Path, Path, dict[str, tup
         expected[path] = row or ("loaded", None, None)
 
     add("a.md", article("https://example.com/a"), "duplicate", None, "same canonical URL as link-inside.md")
-    add("notes.txt", b"plain text", "rejected", "unsupported_file", "not a news item")
+    add("notes.txt", b"plain text", "skipped", "unsupported_file", "not a news item")
     add("x.md/inner.md", article("https://example.com/x-inner"))
     for i, name in enumerate([*NAMES.values(), unicodedata.normalize("NFD", "café.md")]):
         add(f"names/{name}", article(f"https://example.com/names/{i}"))

@@ -90,7 +90,7 @@ def test_sources_account_for_every_file(tables):
         ("news/b-copy.md", "article", "loaded", B, None),
         ("news/b.md", "article", "duplicate", B, None),
         ("news/bad.md", "article", "rejected", None, "no_front_matter"),
-        ("notes.txt", "other", "rejected", None, "unsupported_file"),
+        ("notes.txt", "other", "skipped", None, "unsupported_file"),
     ]
     duplicate = tables["sources"].set_index("source_path").loc["news/b.md"]
     assert duplicate["message"].startswith("same canonical URL as news/b-copy.md")

@@ -43,7 +43,8 @@ TOPICS = [
     "Cloud AI",
     "Startups",
 ]
-REJECTS = ["yaml_error", "yaml_error", "yaml_error", "unsupported_file", "no_front_matter"]
+REJECTS = ["yaml_error", "yaml_error", "yaml_error", "no_front_matter"]
+SKIPS = ["unsupported_file", "not_news"]
 N_ARTICLES, N_DUPLICATES, N_TAXONOMY, N_STORIES, N_MULTI = 120, 3, 10, 90, 25
 
 
@@ -81,6 +82,8 @@ def warehouse(sources: list[tuple[str, str | None]], n_articles: int, providers:
             provider_name=providers,
         ),
         "topics": rows("topics", len(topics), topic_id=[f"t{i}" for i in range(len(topics))], topic_name=topics),
+        "fields": rows("fields", 3, kind=["article"] * 3, key_path=["secured", "title", "trackingId"],
+                       read_into=[None, "articles.title", None]),
     }
 
 
@@ -166,7 +169,7 @@ def published(out: Path, layers: dict) -> Path:
 @pytest.fixture(scope="module")
 def full_out(tmp_path_factory) -> Path:
     sources = [("loaded", None)] * (N_ARTICLES + N_TAXONOMY) + [("duplicate", None)] * N_DUPLICATES
-    sources += [("rejected", reason) for reason in REJECTS]
+    sources += [("rejected", reason) for reason in REJECTS] + [("skipped", reason) for reason in SKIPS]
     tables = {**warehouse(sources, N_ARTICLES, OUTLETS, TOPICS), **populated_analytics(np.random.default_rng(7))}
     return published(tmp_path_factory.mktemp("full"), tables)
 
@@ -203,7 +206,8 @@ def test_report_has_a_chart_per_section_headlines_and_no_outside_references(full
     page = path.read_text()
     sections = re.findall(r"<section><h2>(.*?)</h2>(.*?)</section>", page)
     images = {html.unescape(title): body.count('src="data:image/png;base64,') for title, body in sections}
-    assert images == {"Top 10 providers": 0} | {section.title: 1 for section in SECTIONS}
+    assert images == {"Top 10 providers": 0, "Fields not read": 0} | {section.title: 1 for section in SECTIONS}
+    assert "<td>trackingId</td>" in page and "<td>secured</td>" in page and "<td>title</td>" not in page
     assert len(SECTIONS) == 6 and 'class="empty"' not in page
     links = [a or b for a, b in references(page)]
     assert all(link.startswith("data:") for link in links), links
@@ -214,17 +218,18 @@ def test_report_has_a_chart_per_section_headlines_and_no_outside_references(full
     }
     assert cards.pop("best-ranked provider").startswith("Daily Herald (")
     assert cards == {
-        "files": str(N_ARTICLES + N_TAXONOMY + N_DUPLICATES + len(REJECTS)),
+        "files": str(N_ARTICLES + N_TAXONOMY + N_DUPLICATES + len(REJECTS) + len(SKIPS)),
         "loaded articles": str(N_ARTICLES),
         "duplicates": str(N_DUPLICATES),
         "rejects": str(len(REJECTS)),
+        "skipped": str(len(SKIPS)),
         "providers": str(len(OUTLETS)),
         "topics": str(len(TOPICS)),
         "stories": str(N_STORIES),
         "multi-provider stories": str(N_MULTI),
         "most-covered topic": "Machine Learning (60 articles)",
     }
-    assert page.count("<tr>") == 1 + 10  # header and the top 10 providers
+    assert page.count("<tr>") == 1 + 10 + 1 + 2  # header and the top 10 providers; header and 2 fields not read
 
 
 def test_report_renders_with_empty_analytics(empty_out):
@@ -247,7 +252,8 @@ def test_report_over_the_corpus(corpus, tmp_path):
     charts, notes = charts_and_notes(page)
     assert charts + notes == len(SECTIONS) and charts >= 4
     assert '<div class="value">105</div><div class="label">files</div>' in page
-    assert '<div class="value">7</div><div class="label">rejects</div>' in page
+    assert '<div class="value">1</div><div class="label">rejects</div>' in page  # the corpus README: no site
+    assert '<div class="value">6</div><div class="label">skipped</div>' in page  # the tag definitions
 
 
 def test_report_replaces_the_previous_one(empty_out):
@@ -258,7 +264,7 @@ def test_report_replaces_the_previous_one(empty_out):
 
 def test_headline_markdown(full_out, empty_out):
     markdown = headline_markdown(full_out)
-    assert "| loaded articles | 120 |" in markdown and "| rejects | 5 |" in markdown
+    assert "| loaded articles | 120 |" in markdown and "| rejects | 4 |" in markdown and "| skipped | 2 |" in markdown
     assert "| most-covered topic | Machine Learning (60 articles) |" in markdown
     assert "| best-ranked provider | — |" in headline_markdown(empty_out)
 

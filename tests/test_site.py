@@ -2,15 +2,18 @@
 becomes, row for row, and the rules of `transforms.site` one by one.
 
     tests/site/
-      _config.yml                         url https://example.github.io, baseurl /ai-news
+      _config.yml                         url https://example.github.io, baseurl /ai-news; its collections'
+                                          defaults shared by anchors, aliases and merge keys, as Smartable's
       _news/2021-03-01-alpha-ships-a-robot.md   an article; its related item is a video without webUrl
       _news/2021-03-02-a-talk-on-robots.md      a video item: originalUrl and featuredContent, no webUrl
+      _archive/_news/2020-11-20-alpha-opens-a-lab.md   an archived item (a nested `_news`), with a key newsfm does not read
       _data/topics/ai.yaml                topic AI
       _data/organizations/alpha.com.md    front matter; two logo sizes, site-relative
       _data/organizations/gamma.net.yaml  plain YAML, no `domain` (its `_id` gives it); bare logo URLs
       _learning/courses/..., _learning/videos/... (the latter with webUrl and publishedDateTime),
-      _samples/..., _people/..., _newsletters/2021-03.html, about.md   not news
-      api/news/index.json, assets/css/site.css                          unsupported
+      _samples/..., _people/..., _newsletters/2021-03.html, about.md   not news: skipped
+      README.md (no front matter)                                       a page of the site: skipped
+      api/news/index.json, assets/css/site.css, Gemfile, sitemap.xml    unsupported: skipped
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from newsfm.pipelines.discover import read_folder
 from newsfm.transforms.article import Article, Image, OrganizationEntry, SiteConfig, to_logos, to_organization, to_site_config
 from newsfm.transforms.pipeline import tables_of
 from newsfm.transforms.extract import extract
-from newsfm.transforms.frontmatter import Rejected
+from newsfm.transforms.combine import PAGE_MESSAGE
+from newsfm.transforms.frontmatter import Rejected, read_yaml_mapping
 from newsfm.transforms.keys import article_id
 from newsfm.transforms.site import (
     ARTICLE, MARKDOWN, NEWS_COLLECTION, ORGANIZATION, OTHER, SITE_CONFIG, SITE_CONFIG_NAMES, TAXONOMY, YAML, absolute_url,
@@ -36,6 +40,7 @@ from newsfm.transforms.site import (
 
 SITE = Path(__file__).parent / "site"
 ROBOT, TALK = article_id("https://www.alpha.com/news/robot"), article_id("https://youtube.com/watch?v=talk42")
+LAB = article_id("https://www.alpha.com/news/lab")
 BETA_VIDEO = article_id("https://youtube.com/watch?v=beta123")
 BASE = "https://example.github.io/ai-news"
 UTC = dt.timezone.utc
@@ -57,28 +62,60 @@ def records(frame: pd.DataFrame, *columns: str) -> list[tuple]:
 
 def test_every_file_of_the_site_has_its_row(tables):
     assert records(tables["sources"], "source_path", "kind", "status", "article_id", "reason", "message") == [
+        ("Gemfile", "other", "skipped", None, "unsupported_file", UNSUPPORTED),
+        ("README.md", "other", "skipped", None, "not_news", PAGE_MESSAGE),
+        ("_archive/_news/2020-11-20-alpha-opens-a-lab.md", "article", "loaded", LAB, None, None),
         ("_config.yml", "site_config", "loaded", None, None, None),
         ("_data/organizations/alpha.com.md", "organization", "loaded", None, None, None),
         ("_data/organizations/gamma.net.yaml", "organization", "loaded", None, None, None),
         ("_data/topics/ai.yaml", "taxonomy", "loaded", None, None, None),
-        ("_learning/courses/intro-to-robotics.md", "other", "rejected", None, "not_news",
+        ("_learning/courses/intro-to-robotics.md", "other", "skipped", None, "not_news",
          IN_COLLECTION.format("_learning") + " (type: course, category: learning)"),
-        ("_learning/videos/robots-explained.md", "other", "rejected", None, "not_news",
+        ("_learning/videos/robots-explained.md", "other", "skipped", None, "not_news",
          IN_COLLECTION.format("_learning") + " (type: video)"),
         ("_news/2021-03-01-alpha-ships-a-robot.md", "article", "loaded", ROBOT, None, None),
         ("_news/2021-03-02-a-talk-on-robots.md", "article", "loaded", TALK, None, None),
-        ("_newsletters/2021-03.html", "other", "rejected", None, "not_news",
+        ("_newsletters/2021-03.html", "other", "skipped", None, "not_news",
          "not a news item: an HTML page with front matter (a page, a layout or a newsletter) (layout: newsletter)"),
-        ("_people/ada-lovelace.md", "other", "rejected", None, "not_news",
+        ("_people/ada-lovelace.md", "other", "skipped", None, "not_news",
          IN_COLLECTION.format("_people") + " (layout: person)"),
-        ("_samples/parcel-sorter.md", "other", "rejected", None, "not_news",
+        ("_samples/parcel-sorter.md", "other", "skipped", None, "not_news",
          IN_COLLECTION.format("_samples") + " (type: sample)"),
-        ("about.md", "other", "rejected", None, "not_news",
+        ("about.md", "other", "skipped", None, "not_news",
          "not a news item: it has no `category: news` and none of webUrl, originalUrl, publishedDateTime; "
          "add `category: news` if it is one (layout: page)"),
-        ("api/news/index.json", "other", "rejected", None, "unsupported_file", UNSUPPORTED),
-        ("assets/css/site.css", "other", "rejected", None, "unsupported_file", UNSUPPORTED),
+        ("api/news/index.json", "other", "skipped", None, "unsupported_file", UNSUPPORTED),
+        ("assets/css/site.css", "other", "skipped", None, "unsupported_file", UNSUPPORTED),
+        ("sitemap.xml", "other", "skipped", None, "unsupported_file", UNSUPPORTED),
     ]
+    assert not (tables["sources"]["status"] == "rejected").any()
+
+
+def test_a_markdown_file_without_front_matter_is_a_page_only_in_a_site(tmp_path):
+    """Outside any site (no `_config.yml` at or above it) it may be a news item that lost its front
+    matter; in a site, outside `_news`, it is a page; in `_news`, a broken news item."""
+    files = {"README.md": b"# notes\n", "site/_config.yml": b"url: https://a.io\n", "site/docs/README.md": b"# docs\n",
+             "site/_news/broken.md": b"no front matter\n"}
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    sources = tables_of(read_folder(tmp_path))["sources"]
+    assert records(sources, "source_path", "kind", "status", "reason", "line") == [
+        ("README.md", "article", "rejected", "no_front_matter", 1),
+        ("site/_config.yml", "site_config", "loaded", None, None),
+        ("site/_news/broken.md", "article", "rejected", "no_front_matter", 1),
+        ("site/docs/README.md", "other", "skipped", "not_news", None),
+    ]
+
+
+def test_the_config_with_anchors_aliases_and_merge_keys_is_read_as_yaml_merges_it():
+    document = read_yaml_mapping((SITE / "_config.yml").read_bytes())
+    values = [entry["values"] for entry in document["defaults"]]
+    assert values == [{"layout": "post", "comments": "false", "share": "true"},
+                      {"layout": "course", "comments": "false", "share": "true"},
+                      {"layout": "post", "comments": "false", "share": "true", "sitemap": "false"}]
+    assert extract("_config.yml", (SITE / "_config.yml").read_bytes()).record == SiteConfig(
+        "https://example.github.io", "/ai-news")
 
 
 def test_a_video_item_is_keyed_by_its_original_url_and_keeps_its_embed(tables):
@@ -88,6 +125,9 @@ def test_a_video_item_is_keyed_by_its_original_url_and_keeps_its_embed(tables):
         (TALK, "_news/2021-03-02-a-talk-on-robots.md", "A talk on robots", "video",
          pd.Timestamp("2021-03-02T18:00Z"), None, "originalUrl", "https://youtube.com/watch?v=talk42",
          "https://youtube.com/watch?v=talk42", 70, 3, "beta.org"),
+        (LAB, "_archive/_news/2020-11-20-alpha-opens-a-lab.md", "Alpha opens a lab", "article",
+         pd.Timestamp("2020-11-20T08:00Z"), "https://www.alpha.com/news/lab", "webUrl", "https://www.alpha.com/news/lab",
+         None, None, None, "alpha.com"),
         (ROBOT, "_news/2021-03-01-alpha-ships-a-robot.md", "Alpha ships a robot", "article",
          pd.Timestamp("2021-03-01T09:30Z"), "https://www.alpha.com/news/robot?utm_source=feed", "webUrl",
          "https://www.alpha.com/news/robot", "https://www.alpha.com/news/robot", 80, 12, "alpha.com"),
@@ -136,7 +176,7 @@ def test_topics_of_the_site(tables):
     assert records(tables["topics"], "topic_id", "topic_name", "origin") == [("ai", "AI", "taxonomy"),
                                                                           ("robots", "Robots", "observed")]
     assert records(tables["article_topics"], "article_id", "topic_id", "position") == [
-        (TALK, "ai", 0), (TALK, "robots", 1), (ROBOT, "ai", 0)
+        (TALK, "ai", 0), (TALK, "robots", 1), (LAB, "ai", 0), (ROBOT, "ai", 0)
     ]
 
 

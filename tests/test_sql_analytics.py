@@ -43,10 +43,13 @@ ANALYTICS = [name for name, spec in TABLES.items() if spec.layer == "analytics"]
 
 
 def connect(warehouse: dict[str, pd.DataFrame | pa.Table]) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection holding the seven warehouse tables, as the build's views would."""
+    """A DuckDB connection holding the warehouse tables given (the analytics read all but
+    `fields`), as the build's views would."""
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
     for name in WAREHOUSE:
+        if name not in warehouse:
+            continue
         table = warehouse[name]
         con.register(name, table if isinstance(table, pa.Table) else conform(name, table))
     return con

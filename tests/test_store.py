@@ -53,6 +53,7 @@ SEED_ROWS = {
     "article_topics": 3,
     "related": 14,
     "images": 15,
+    "fields": 48,
     "provider_quality": 14,
     "provider_quality_monthly": 14,
     "topic_coverage": 3,

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Callable, Iterator, Mapping, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from newsfm.transforms.keys import topic_slug
-from newsfm.transforms.normalize import DUPLICATE, PART_SCHEMAS, append
-from newsfm.transforms.site import absolute_url
+from newsfm.transforms.normalize import DUPLICATE, PART_SCHEMAS, SKIPPED, append
+from newsfm.transforms.seen_fields import field_counts, fields_table
+from newsfm.transforms.site import ARTICLE, NEWS_COLLECTION, OTHER, SITE_CONFIG, absolute_url, collection_of, site_root
 from newsfm.transforms.schema import TABLES, check_nulls
 
 # (part table name, columns or None for all) → that part table over every batch
@@ -28,7 +30,8 @@ def combine_parts(load: Load) -> Iterator[tuple[str, pa.Table]]:
     """Every warehouse table, one at a time, typed by its schema and sorted by its order."""
     winners = pick_winners(load("articles", ["article_id", "published_at", "source_path"]))
     winning_paths = winners.column("source_path")
-    yield "sources", finish("sources", mark_duplicates(load("sources", None), winners))
+    sources = load("sources", None)
+    yield "sources", finish("sources", mark_site_pages(mark_duplicates(sources, winners), site_roots(sources)))
     for name in ("articles", "related"):
         yield name, finish(name, of_winners(load(name, None), winning_paths))
     topic_names = of_winners(load("topic_names", None), winning_paths)
@@ -43,6 +46,7 @@ def combine_parts(load: Load) -> Iterator[tuple[str, pa.Table]]:
     images = of_winners(load("images", None), winning_paths)
     images = pa.concat_tables([images, provider_images.cast(images.schema)])
     yield "images", finish("images", with_absolute_urls(images, load("sites", None)))
+    yield "fields", finish("fields", fields_table(field_counts(load("field_paths", None))))
 
 
 def counts_of(table: pa.Table, keys: list[str]) -> pa.Table:
@@ -110,6 +114,35 @@ def mark_duplicates(sources: pa.Table, winners: pa.Table) -> pa.Table:
     return sources.set_column(
         sources.schema.get_field_index("message"), "message", pc.if_else(duplicate, message, sources.column("message"))
     )
+
+
+def site_roots(sources: pa.Table) -> set[str]:
+    """The folders of the input's sites: each holds a `_config.yml`, read or not (`site_root`)."""
+    configs = sources.filter(pc.equal(sources.column("kind"), SITE_CONFIG)).column("source_path")
+    return {site_root(path) for path in configs.to_pylist()}
+
+
+PAGE_MESSAGE = "not a news item: a page of the site without front matter; news items are read from `_news` folders"
+
+
+def mark_site_pages(sources: pa.Table, roots: set[str]) -> pa.Table:
+    """In a site (a folder of `roots`, or below one), a Markdown file outside `_news` without front
+    matter is one of the site's own pages (`README.md`), not a broken news item: `skipped`, `not_news`."""
+    maybe = pc.and_(pc.equal(sources.column("kind"), ARTICLE), pc.equal(sources.column("reason"), "no_front_matter"))
+    at = pc.indices_nonzero(pc.fill_null(maybe, False))
+    if not len(at) or not roots:
+        return sources
+    pages = [index for index, path in zip(at.to_pylist(), sources.column("source_path").take(at).to_pylist())
+             if collection_of(path) != NEWS_COLLECTION and any(not root or path.startswith(root + "/") for root in roots)]
+    if not pages:
+        return sources
+    page = pa.array(np.isin(np.arange(sources.num_rows), pages))
+    for name, value in (("status", SKIPPED), ("kind", OTHER), ("reason", "not_news"), ("message", PAGE_MESSAGE),
+                        ("line", None), ("column", None)):
+        index = sources.schema.get_field_index(name)
+        replacement = pa.scalar(value, sources.schema.field(name).type)
+        sources = sources.set_column(index, name, pc.if_else(page, replacement, sources.column(name)))
+    return sources
 
 
 def most_frequent(counts: Mapping[str | None, int]) -> str | None:

@@ -20,6 +20,7 @@ from newsfm.transforms.article import (
     to_topic_entry,
 )
 from newsfm.transforms.frontmatter import Rejected, read_front_matter, read_yaml_mapping
+from newsfm.transforms.seen_fields import key_paths
 from newsfm.transforms.settings import DEFAULTS
 from newsfm.transforms.site import (
     ARTICLE,
@@ -49,6 +50,7 @@ class Extracted:
     message: str | None = None
     line: int | None = None
     column: int | None = None
+    key_paths: list[str] | None = None  # of a document of its kind that was read (see transforms.seen_fields)
 
 
 def extract(path: str, data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) -> Extracted:
@@ -61,13 +63,12 @@ def extract(path: str, data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) ->
             verdict = news_verdict(path, front_matter)
             if verdict:
                 return rejected(verdict, **{**facts, "kind": OTHER})
+            facts["key_paths"] = key_paths(front_matter)
             record = to_article(front_matter)
-        elif kind == TAXONOMY:
-            record = to_topic_entry(read_yaml_mapping(data, max_bytes))
-        elif kind == ORGANIZATION:
-            record = to_organization(read_document(path, data, max_bytes), path)
-        elif kind == SITE_CONFIG:
-            record = to_site_config(read_yaml_mapping(data, max_bytes))
+        elif kind in CONVERTERS:
+            document = read_document(path, data, max_bytes)
+            facts["key_paths"] = key_paths(document)
+            record = CONVERTERS[kind](document, path)
         else:
             raise other_verdict(path, data, max_bytes)
     except Rejected as rejection:
@@ -75,6 +76,13 @@ def extract(path: str, data: bytes, max_bytes: int = DEFAULTS.max_file_bytes) ->
     except RecursionError:
         return rejected(Rejected("yaml_error", "the YAML is nested too deeply to read"), **facts)
     return Extracted(record=record, **facts)
+
+
+CONVERTERS = {  # the dimension entries and site configs: their document → their record
+    TAXONOMY: lambda document, path: to_topic_entry(document),
+    ORGANIZATION: to_organization,
+    SITE_CONFIG: lambda document, path: to_site_config(document),
+}
 
 
 def read_document(path: str, data: bytes, max_bytes: int) -> dict:

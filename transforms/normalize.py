@@ -14,11 +14,12 @@ import pyarrow as pa
 
 from newsfm.transforms.article import Article, Image, OrganizationEntry, Provider, SiteConfig, TopicEntry
 from newsfm.transforms.extract import Extracted
+from newsfm.transforms.frontmatter import SKIPPED_REASONS
 from newsfm.transforms.keys import article_id, canonical_url, related_owner_id, short_hash
 from newsfm.transforms.site import site_base_url, site_root
 from newsfm.transforms.schema import BOOL, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME
 
-LOADED, DUPLICATE, REJECTED = "loaded", "duplicate", "rejected"
+LOADED, DUPLICATE, REJECTED, SKIPPED = "loaded", "duplicate", "rejected", "skipped"
 IMAGE_COLUMNS = ("url", "width", "height", "is_cached", "title")
 IMAGE = pa.struct([("url", TEXT), ("width", INT), ("height", INT), ("is_cached", BOOL), ("title", TEXT)])
 SOURCE_PATH = pa.field("source_path", TEXT, nullable=False)
@@ -29,7 +30,7 @@ def with_source_path(name: str) -> pa.Schema:
 
 
 PART_SCHEMAS = {
-    "sources": TABLES["sources"].schema,  # status is `loaded` or `rejected`: duplicates are decided in combine
+    "sources": TABLES["sources"].schema,  # status is `loaded`, `rejected` or `skipped`: duplicates are decided in combine
     "articles": TABLES["articles"].schema,
     "related": with_source_path("related"),
     # of articles and related items; absolute_url is added in combine, which knows every site
@@ -49,6 +50,9 @@ PART_SCHEMAS = {
     ),
     # each site's folder (a path prefix, '' for the input folder) and its url + baseurl
     "sites": pa.schema([SOURCE_PATH, ("site_root", TEXT), ("base_url", TEXT)]),
+    # every document of its kind that was read (loaded or not): its key paths (transforms.seen_fields)
+    "field_paths": pa.schema([SOURCE_PATH, ("kind", TEXT), ("published_at", UTC_TIME),
+                              ("paths", pa.list_(pa.dictionary(pa.int32(), TEXT)))]),
 }
 
 
@@ -162,6 +166,10 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
     return key
 
 
+def status_of(reason: str | None) -> str:
+    return LOADED if reason is None else SKIPPED if reason in SKIPPED_REASONS else REJECTED
+
+
 def normalize_batch(files: Iterable[Extracted]) -> Batch:
     batch = Batch()
     for file in files:
@@ -174,13 +182,16 @@ def normalize_batch(files: Iterable[Extracted]) -> Batch:
             add_organization(batch, file.path, file.record)
         elif isinstance(file.record, SiteConfig):
             add_site(batch, file.path, file.record)
+        if file.key_paths is not None:
+            append(batch["field_paths"], source_path=file.path, kind=file.kind, paths=file.key_paths,
+                   published_at=file.record.published_at if isinstance(file.record, Article) else None)
         append(
             batch["sources"],
             source_path=file.path,
             kind=file.kind,
             content_sha256=file.content_sha256,
             size_bytes=file.size_bytes,
-            status=REJECTED if file.reason else LOADED,
+            status=status_of(file.reason),
             article_id=key,
             reason=file.reason,
             message=file.message,

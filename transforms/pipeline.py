@@ -1,4 +1,4 @@
-"""The pure reference pipeline: files → all sixteen tables, in memory, with no Prefect, parts or disk.
+"""The pure reference pipeline: files → all seventeen tables, in memory, with no Prefect, parts or disk.
 
 It runs the same steps as a build (extract, normalize, combine, analytics), in one batch.
 Every faster, incremental, distributed or out-of-core path is tested against it, and a notebook

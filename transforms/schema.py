@@ -73,9 +73,16 @@ WAREHOUSE = [
         ),
         col("content_sha256", TEXT, "SHA-256 of the file's bytes, hex; null when it could not be read."),
         col("size_bytes", INT, "Size of the file in bytes; null when it could not be read."),
-        col("status", TEXT, "`loaded`, `duplicate` (another file has the same canonical URL and wins) or `rejected`.", False),
+        col(
+            "status",
+            TEXT,
+            "`loaded`; `duplicate` (another file has the same canonical URL and wins); `rejected` (a news item, "
+            "a topic or organization entry or a site config that cannot be read); `skipped` (not something newsfm "
+            "loads: another collection's page, a site's own files and assets; see docs/sites.md).",
+            False,
+        ),
         col("article_id", TEXT, "The article the file became, or for a duplicate the winner's id; null otherwise."),
-        col("reason", TEXT, "Reason code of a rejection (see docs/reasons.md); null unless rejected."),
+        col("reason", TEXT, "Why the file was rejected or skipped (see docs/reasons.md); null otherwise."),
         col("message", TEXT, "What is wrong and what to do, for a person; for a duplicate, which file won."),
         col("line", INT, "1-based line in the file where the problem is, when known."),
         col("column", INT, "1-based column in that line, when known."),
@@ -195,6 +202,31 @@ WAREHOUSE = [
         col("height", INT, "`height` in pixels."),
         col("is_cached", BOOL, "`isCached`; null when absent."),
         col("title", TEXT, "`title`."),
+    ),
+    table(
+        "fields",
+        "warehouse",
+        "One row per key path seen in the documents of one kind that were read (loaded, duplicate, or rejected "
+        "after their YAML was read): what the input holds, how often, and where newsfm reads it into.",
+        ["kind", "key_path"],
+        col("kind", TEXT, "`article` (news items), `taxonomy`, `organization` or `site_config`, as `sources.kind`.", False),
+        col(
+            "key_path",
+            TEXT,
+            "Keys joined by `.`, a list's items as `[]` after the list's key; every prefix is a row of its own "
+            "(`provider`, `provider.images`, `provider.images[]`, `provider.images[].url`, `topics[]`).",
+            False,
+        ),
+        col("files", INT, "Files of that kind that hold the path at least once.", False),
+        col(
+            "read_into",
+            TEXT,
+            "The `table.column` the path feeds (`table` for a list or mapping whose items become rows); null when no "
+            "table holds it.",
+        ),
+        col("first_published_at", UTC_TIME, "Earliest `publishedDateTime` of the news items that hold it; null for other kinds."),
+        col("last_published_at", UTC_TIME, "Latest `publishedDateTime` of the news items that hold it."),
+        col("example_path", TEXT, "The first file (by `source_path`) that holds it: open it to see a value.", False),
     ),
 ]
 

@@ -30,8 +30,10 @@ def file_figures(ledger: pd.DataFrame) -> dict:
         "loaded": status.get("loaded", 0),
         "duplicates": status.get("duplicate", 0),
         "rejected": status.get("rejected", 0),
+        "skipped": status.get("skipped", 0),
         "loaded_by_kind": total(ledger[ledger["status"] == "loaded"], "kind"),
-        "rejects_by_reason": total(ledger, "reason"),
+        "rejects_by_reason": total(ledger[ledger["status"] == "rejected"], "reason"),
+        "skipped_by_reason": total(ledger[ledger["status"] == "skipped"], "reason"),
     }
 
 
@@ -48,11 +50,14 @@ def run_summary(
 def summary_lines(summary: dict, seconds: float) -> list[str]:
     """The CLI's report of a run that took `seconds` in all (Prefect's start-up included)."""
     kinds = ", ".join(f"{n} {kind}" for kind, n in summary["loaded_by_kind"].items())
+    skipped = ", ".join(f"{n} {reason}" for reason, n in summary["skipped_by_reason"].items())
     folders = f"{summary['out_dir']}/{{{','.join(LAYERS)}}}"
     return [
         f"{summary['files']} files: {summary['loaded']} loaded ({kinds or 'none'}), "
-        f"{summary['duplicates']} duplicates, {summary['rejected']} rejected",
+        f"{summary['duplicates']} duplicates, {summary['rejected']} rejected, {summary['skipped']} skipped"
+        + (f" ({skipped})" if skipped else ""),
         *(f"  rejected {reason}: {count}" for reason, count in summary["rejects_by_reason"].items()),
+        *([not_read_line(summary["not_read"])] if summary.get("not_read") else []),
         *(f"{layer} rows: " + ", ".join(f"{name} {n}" for name, n in summary["rows"].items() if TABLES[name].layer == layer)
           for layer in LAYERS),
         f"since the last build: {summary['new']} new, {summary['changed']} changed, "
@@ -64,6 +69,12 @@ def summary_lines(summary: dict, seconds: float) -> list[str]:
     ]
 
 
+def not_read_line(not_read: list[list]) -> str:
+    """`not read: secured (120 article files), ...`: the most common fields no table holds."""
+    return "not read: " + ", ".join(f"{path} ({files:,} {kind} file{'s' if files > 1 else ''})"
+                                    for kind, path, files in not_read) + " (see the `fields` table)"
+
+
 def summary_markdown(summary: dict) -> str:
     """The run's Prefect artifact."""
     outcome = "published as snapshot" if summary["published"] else "nothing to do; still published: snapshot"
@@ -71,7 +82,8 @@ def summary_markdown(summary: dict) -> str:
         "# newsfm build",
         "",
         f"{summary['files']} files: {summary['loaded']} loaded, {summary['duplicates']} duplicates, "
-        f"{summary['rejected']} rejected; {outcome} `{summary['snapshot']}` in `{summary['out_dir']}`.",
+        f"{summary['rejected']} rejected, {summary['skipped']} skipped; {outcome} `{summary['snapshot']}` in "
+        f"`{summary['out_dir']}`.",
         "",
         f"Since the last build: {summary['new']} new, {summary['changed']} changed, {summary['unchanged']} unchanged, "
         f"{summary['deleted']} deleted.",
@@ -81,8 +93,10 @@ def summary_markdown(summary: dict) -> str:
         "| --- | ---: |",
         *(f"| {name} | {rows} |" for name, rows in summary["rows"].items()),
         "",
-        "| reject reason | files |",
-        "| --- | ---: |",
-        *(f"| {reason} | {n} |" for reason, n in summary["rejects_by_reason"].items()),
+        "| status | reason | files |",
+        "| --- | --- | ---: |",
+        *(f"| rejected | {reason} | {n} |" for reason, n in summary["rejects_by_reason"].items()),
+        *(f"| skipped | {reason} | {n} |" for reason, n in summary["skipped_by_reason"].items()),
+        *(["", not_read_line(summary["not_read"])] if summary.get("not_read") else []),
     ]
     return "\n".join(lines)

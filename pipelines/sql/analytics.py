@@ -1,6 +1,6 @@
 """Every analytics table as a DuckDB SELECT: the out-of-core twin of `transforms.analytics`.
 
-The connection must hold views or tables named like the seven warehouse tables (`sources`,
+The connection must hold views or tables named like the seven warehouse tables it reads (`sources`,
 `articles`, `related`, `topics`, `article_topics`, `providers`, `images`) with the warehouse
 schemas of `transforms.schema`, and run with `SET TimeZone='UTC'`. Each statement returns the
 columns of its table in schema order, with types pyarrow casts losslessly to the table's

@@ -46,6 +46,7 @@ def headline(tables: Tables) -> dict[str, str]:
         "loaded articles": f"{len(tables['articles']):,}",
         "duplicates": f"{(status == 'duplicate').sum():,}",
         "rejects": f"{(status == 'rejected').sum():,}",
+        "skipped": f"{(status == 'skipped').sum():,}",
         "providers": f"{len(tables['providers']):,}",
         "topics": f"{len(tables['topics']):,}",
         "stories": f"{len(stories):,}",
