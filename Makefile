@@ -4,14 +4,22 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check-wheel reliability docs clean
+.PHONY: run test test-fast check-wheel reliability docs clean
 
 run: $(STAMP)
 	$(VENV)/bin/newsfm build data/raw data/out
 	$(VENV)/bin/newsfm report data/out
 
+# Every test, on two processes (pytest-xdist): about 4 minutes on 2 cores.
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2
+
+# The pure tests (no Prefect, subprocess, worker process or browser) with a tenth of the property
+# tests' examples, and ruff: a verdict in about a minute while you work (docs/development.md).
+# A Prefect API that answers nothing: a test that starts a flow fails instead of starting a server.
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check .
+	NEWSFM_TEST_TIER=fast PREFECT_API_URL=http://127.0.0.1:9/api $(VENV)/bin/python -m pytest -n 2 -m "not integration"
 
 # What a user gets: the wheel built from this tree, installed into a fresh virtual environment
 # without extras, run from a folder outside the checkout (CI runs it after `make test`).

@@ -39,7 +39,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from newsfm.pipelines import flows
+from newsfm.pipelines import flows, state
 from newsfm.pipelines.discover import content_hash, walk
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.parallel import parse_files
@@ -169,7 +169,7 @@ def measure(corpus: Path, work: Path, traced: bool) -> dict:
                                                discovered_ns))
         del found, parsed
     else:
-        live = step("live", lambda: compact(out, flows.write_live(out, changes, part_ids), small=BATCH // 2))
+        live = step("live", lambda: compact(out, state.write_live(out, changes, part_ids), small=BATCH // 2))
         step("record", lambda: flows.record.fn(out, changes, part_ids, live, key, "bench", discovered_ns))
     del live, changes, chunks
     found = step("walk again", lambda: walk(corpus))

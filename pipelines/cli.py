@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import click
@@ -11,31 +12,33 @@ import click
 from newsfm import __version__
 from newsfm.pipelines.docs import render_pages
 from newsfm.pipelines.prefect_api import TemporaryApi
-from newsfm.pipelines.runner import InputError, check_folders as check_input_and_output, quiet_prefect, run_build
+from newsfm.pipelines.runner import InputError, quiet_prefect, run_build
+from newsfm.pipelines.runner import check_folders as check_input_and_output
 from newsfm.pipelines.store import OutputError, current_snapshot
 from newsfm.transforms.settings import DEFAULTS, Settings
 from newsfm.transforms.summary import summary_lines
 
 EXIT_REJECTS, EXIT_USAGE = 1, 2
 
-# Options shared by `build` and `analytics`.
-prior_weight_option = click.option(
-    "--prior-weight", default=DEFAULTS.prior_weight, show_default=True, type=click.FloatRange(0),
-    help="Weight k of the all-provider mean in provider_quality.quality_shrunk.",
-)
-min_scored_option = click.option(
-    "--min-scored", default=DEFAULTS.min_scored, show_default=True, type=click.IntRange(1),
-    help="Scores a provider needs to get a quality_rank.",
-)
-# Options shared by `build` and `serve`.
-memory_option = click.option(
-    "--memory-mb", default=DEFAULTS.memory_mb, show_default=True, type=click.IntRange(64),
-    help="DuckDB's memory limit for the analytics, in MB; beyond it DuckDB spills to OUT_DIR/state/spill.",
-)
-workers_option = click.option(
-    "--workers", default=DEFAULTS.workers, show_default="one per core", type=click.IntRange(1),
-    help="Processes that parse batches; combine and analytics run in one more (1: all in the flow's own process).",
-)
+def setting_options(command: str):
+    """Options for the settings that name `command` (`transforms.settings`): their defaults,
+    bounds and help come from there, so a new setting is an option of its commands at once."""
+    specs = [spec for spec in fields(Settings) if command in spec.metadata["commands"]]
+
+    def decorate(function):
+        for spec in reversed(specs):
+            meta = spec.metadata
+            number = click.FloatRange(meta["minimum"]) if isinstance(spec.default, float) else click.IntRange(meta["minimum"])
+            function = click.option(f"--{spec.name.replace('_', '-')}", spec.name, default=spec.default, type=number,
+                                    show_default=meta["shown_default"] or True, help=meta["help"])(function)
+        return function
+
+    return decorate
+
+
+def settings_of(options: dict) -> Settings:
+    """The settings among a command's options (taken out of `options`)."""
+    return Settings(**{spec.name: options.pop(spec.name) for spec in fields(Settings) if spec.name in options})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,31 +50,15 @@ def main() -> None:
 @main.command()
 @click.argument("raw_dir", default="data/raw", type=click.Path(path_type=Path))
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
-@click.option("--batch-size", default=DEFAULTS.batch_size, show_default=True, type=click.IntRange(1), help="Files per Prefect task run.")
-@click.option(
-    "--max-file-bytes",
-    default=DEFAULTS.max_file_bytes,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Larger files are rejected as too_large.",
-)
-@workers_option
-@memory_option
+@setting_options("build")
 @click.option("--dask-address", envvar="DASK_SCHEDULER_ADDRESS", metavar="tcp://HOST:PORT",
               help="Run the batch tasks on this Dask cluster (also DASK_SCHEDULER_ADDRESS); needs newsfm[dask].")
-@prior_weight_option
-@min_scored_option
 @click.option("--fail-on-reject", is_flag=True, help="Exit with status 1 when any file was rejected (the output is still published).")
 @click.option("--full-refresh", is_flag=True, help="Parse every file again, ignoring the state record of the last build.")
-@click.option("--lock-timeout", default=DEFAULTS.lock_timeout, show_default=True, type=click.FloatRange(0),
-              help="Seconds to wait for another run writing OUT_DIR before giving up (exit 2).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
-def build(
-    raw_dir: Path, out_dir: Path, batch_size: int, max_file_bytes: int, workers: int | None, memory_mb: int,
-    dask_address: str | None, prior_weight: float, min_scored: int, fail_on_reject: bool, full_refresh: bool, lock_timeout: float,
-    progress: bool | None, verbose: bool,
-) -> None:
+def build(raw_dir: Path, out_dir: Path, dask_address: str | None, fail_on_reject: bool, full_refresh: bool,
+          progress: bool | None, verbose: bool, **options) -> None:
     """Build the warehouse and analytics tables from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
 
     Exit status: 0 when the run completed (even with rejected files), 1 with --fail-on-reject
@@ -81,8 +68,7 @@ def build(
     check_folders(raw_dir, out_dir)
     quiet_prefect(verbose)
     api = TemporaryApi()  # comes up on the other core while Prefect and the flows are imported
-    settings = Settings(batch_size=batch_size, max_file_bytes=max_file_bytes, prior_weight=prior_weight,
-                        min_scored=min_scored, workers=workers, memory_mb=memory_mb, lock_timeout=lock_timeout)
+    settings = settings_of(options)
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         with ProgressBar(show_progress) as update:
@@ -110,8 +96,8 @@ NO_SERVER = (
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
 @click.option("--cron", required=True, metavar='"*/15 * * * *"', help="When to build, as a cron expression (UTC).")
 @click.option("--name", default="newsfm", show_default=True, help="Name of the deployment (build-warehouse/NAME).")
-@workers_option
-def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int | None) -> None:
+@setting_options("serve")
+def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, **options) -> None:
     """Build RAW_DIR into OUT_DIR on a schedule: serve the build flow as a Prefect deployment.
 
     Needs a Prefect server (PREFECT_API_URL). Runs until stopped; one run at a time, each
@@ -129,18 +115,18 @@ def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, workers: int | Non
     check_folders(raw_dir, out_dir)
     from newsfm.pipelines.flows import build_warehouse
 
-    parameters = {"raw_dir": str(raw_dir.resolve()), "out_dir": str(out_dir.resolve()), "workers": workers}
-    parameters = {name: value for name, value in parameters.items() if value is not None}
+    parameters = {"raw_dir": str(raw_dir.resolve()), "out_dir": str(out_dir.resolve())}
+    given = {key: value for key, value in asdict(settings_of(options)).items() if value != getattr(DEFAULTS, key)}
+    if given:  # the rest: the flow's defaults, as a deployment of prefect.yaml takes them
+        parameters["settings"] = given
     build_warehouse.serve(name=name, cron=cron, parameters=parameters, limit=1)
 
 
 @main.command()
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
-@prior_weight_option
-@min_scored_option
-@memory_option
+@setting_options("analytics")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
-def analytics(out_dir: Path, prior_weight: float, min_scored: int, memory_mb: int, verbose: bool) -> None:
+def analytics(out_dir: Path, verbose: bool, **options) -> None:
     """Recompute the analytics tables of OUT_DIR (default data/out) from its published warehouse."""
     if current_snapshot(out_dir) is None:
         fail(f"{out_dir} has no published warehouse: run `newsfm build` first")
@@ -149,7 +135,7 @@ def analytics(out_dir: Path, prior_weight: float, min_scored: int, memory_mb: in
     from newsfm.pipelines.flows import build_analytics
 
     with api.settings():
-        result = build_analytics(str(out_dir), prior_weight=prior_weight, min_scored=min_scored, memory_mb=memory_mb)
+        result = build_analytics(str(out_dir), settings_of(options))
     click.echo("rows: " + ", ".join(f"{name} {rows}" for name, rows in result["rows"].items()))
     click.echo(f"output: {out_dir}/analytics (snapshot {result['snapshot']})")
 
@@ -188,7 +174,7 @@ def docs(check: bool, docs_dir: Path) -> None:
     """Write the data dictionary and the other generated pages into DOCS_DIR (default docs).
 
     tables.md comes from the table schemas, cli.md from these commands, reasons.md from the
-    reason codes of rejected files.
+    reason codes of rejected and skipped files, fields.md from the fields the converters read.
     """
     pages = {docs_dir / name: text for name, text in render_pages(main).items()}
     if check:
@@ -221,8 +207,8 @@ class ProgressBar:
     def __init__(self, enabled: bool):
         self.bar = None
         if enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
             from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(
                 TextColumn("parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -25,11 +25,23 @@ from newsfm.pipelines.parts import LiveFiles, read_part_table
 from newsfm.pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, range_count
 from newsfm.pipelines.store import SnapshotWriter
 from newsfm.transforms.combine import (
-    build_providers, build_topics, contested, counts_of, file_under_topics, finish, latest_logos, mark_duplicates,
-    mark_site_pages, of_winners, pick_winners, site_roots, summed, with_absolute_urls,
+    build_providers,
+    build_topics,
+    contested,
+    counts_of,
+    file_under_topics,
+    finish,
+    latest_logos,
+    mark_duplicates,
+    mark_site_pages,
+    of_winners,
+    pick_winners,
+    site_roots,
+    summed,
+    with_absolute_urls,
 )
-from newsfm.transforms.seen_fields import COUNTS_SCHEMA, field_counts, fields_table, merged, not_read
 from newsfm.transforms.normalize import PART_SCHEMAS
+from newsfm.transforms.seen_fields import COUNTS_SCHEMA, field_counts, fields_table, merged, not_read
 from newsfm.transforms.summary import file_figures, ledger_counts
 
 BY_ARTICLE = {"articles": "article_id", "related": "article_id", "topic_names": "article_id",

@@ -3,9 +3,12 @@
 A build reads as its steps: find changes → parse batches → combine → analyse → publish →
 record. What each step decides lives in `pipelines.state`, `pipelines.parts` and
 `transforms`; the run summary is `transforms.summary`.
+
+Annotations here are evaluated when the functions are defined (no `from __future__ import
+annotations`): Prefect validates a flow's parameters against them, and in a served run it
+cannot resolve `Settings` from a string.
 """
 
-from __future__ import annotations
 
 import errno
 import re
@@ -16,7 +19,6 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.ipc as ipc
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -25,17 +27,33 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
-from newsfm.pipelines.discover import FOUND_SCHEMA, InputError
-from newsfm.pipelines.parallel import in_own_process, parse_in_pool, worker_pool
 from newsfm.pipelines.combine import combine_into
-from newsfm.pipelines.layout import Layout
-from newsfm.pipelines.parts import LIVE_SCHEMA, LiveFiles, compact, read_part_table, remove_parts_except
+from newsfm.pipelines.discover import InputError
+from newsfm.pipelines.parallel import in_own_process, parse_in_pool, worker_pool
+from newsfm.pipelines.parts import LiveFiles, compact, remove_parts_except
 from newsfm.pipelines.sql.engine import analyse_into
 from newsfm.pipelines.state import (
-    ANALYTICS, NOTHING, STATE_SCHEMA, Changes, Keys, Values, build_keys, find_changes_in, work_to_do, write_state,
+    ANALYTICS,
+    NOTHING,
+    Changes,
+    Keys,
+    Values,
+    build_keys,
+    find_changes_in,
+    new_entries,
+    remove_scratch,
+    work_to_do,
+    write_live,
+    write_state,
 )
 from newsfm.pipelines.store import (
-    SnapshotWriter, current_snapshot, output_lock, prepare_output, publish, read_manifest, read_table,
+    SnapshotWriter,
+    current_snapshot,
+    output_lock,
+    prepare_output,
+    publish,
+    read_manifest,
+    read_table,
     remove_old_snapshots,
 )
 from newsfm.transforms.analytics.headlines import HEADLINE_COLUMNS, headlines_markdown
@@ -166,36 +184,17 @@ def record_unchanged(out: Path, changes: Changes, keys: Keys, snapshot: str, dis
     remove_scratch(out)
 
 
-def remove_scratch(out: Path) -> None:
-    """The run's files of decisions and of live files, once the state record is written."""
-    layout = Layout(out)
-    for scratch in (layout.changes_file, layout.live_file):
-        scratch.unlink(missing_ok=True)
-
-
 @flow(name="build-warehouse")
-def build_warehouse(
-    raw_dir: str = "data/raw",
-    out_dir: str = "data/out",
-    batch_size: int = DEFAULTS.batch_size,
-    max_file_bytes: int = DEFAULTS.max_file_bytes,
-    prior_weight: float = DEFAULTS.prior_weight,
-    min_scored: int = DEFAULTS.min_scored,
-    workers: int | None = DEFAULTS.workers,
-    memory_mb: int = DEFAULTS.memory_mb,
-    full_refresh: bool = False,
-    lock_timeout: float = DEFAULTS.lock_timeout,
-) -> dict:
+def build_warehouse(raw_dir: str = "data/raw", out_dir: str = "data/out", settings: Settings = DEFAULTS,
+                    full_refresh: bool = False) -> dict:
     """Build the warehouse and analytics tables from the news files under `raw_dir` and publish
     them under `out_dir` as one snapshot (so the two layers always come from the same run).
 
     Incremental: only files that are new or changed since the last build are parsed; with
-    nothing new, changed or deleted, the published snapshot stays as it is. Defaults:
-    `transforms.settings.Settings` (`workers` None: one per core).
+    nothing new, changed or deleted, the published snapshot stays as it is. `settings`: see
+    `transforms.settings.Settings` (in a deployment, a mapping of the settings to change).
     """
     started = time.perf_counter()
-    settings = Settings(batch_size=batch_size, max_file_bytes=max_file_bytes, prior_weight=prior_weight,
-                        min_scored=min_scored, workers=workers, memory_mb=memory_mb, lock_timeout=lock_timeout)
     raw, out = Path(raw_dir), Path(out_dir)
     if not raw.is_dir():
         raise InputError(f"input folder {raw} does not exist or is not a folder")
@@ -232,50 +231,6 @@ def build_warehouse(
             publish_headlines(out, summary["snapshot"])
     create_markdown_artifact(summary_markdown(summary), key="newsfm-build-summary", description="newsfm build summary")
     return summary
-
-
-def write_live(out: Path, changes: Changes, part_ids: list[str]) -> LiveFiles:
-    """The live files, source_path → part id sorted by path, written into OUT/state/live.arrow a
-    batch at a time: the unchanged files' recorded parts, and the parts of this run's batches."""
-    parsed = (pa.repeat(pa.scalar(part_id, pa.string()), sources.num_rows)
-              for part_id, sources in this_runs_sources(out, changes, part_ids, []))
-    path = Layout(out).live_file
-    with ipc.new_file(str(path), LIVE_SCHEMA) as writer:
-        for files, parts in changes.pieces("part_id", parsed):
-            writer.write_batch(pa.RecordBatch.from_arrays([files.column("source_path"), parts], schema=LIVE_SCHEMA))
-    return LiveFiles(path)
-
-
-def new_entries(out: Path, changes: Changes, part_ids: list[str], live: LiveFiles) -> Iterator[pa.RecordBatch]:
-    """The state record's rows for every live file, a batch at a time: its stat now, the hash its
-    part recorded (the record's own for an unchanged file), and its part in `live` (after compaction)."""
-    hashes = (chunk for _part_id, sources in this_runs_sources(out, changes, part_ids, ["content_sha256"])
-              for chunk in sources.column("content_sha256").chunks)
-    parts = Values(live.batches(), LIVE_SCHEMA)
-    for files, piece in changes.pieces("content_sha256", hashes):
-        files_live = parts.take(len(piece))
-        if not files_live.column("source_path").equals(files.column("source_path")):
-            raise RuntimeError("the live files are not the files found")
-        yield pa.RecordBatch.from_arrays(
-            [*(files.column(name) for name in FOUND_SCHEMA.names), piece, files_live.column("part_id")],
-            names=STATE_SCHEMA.names)
-    parts.close()
-
-
-def this_runs_sources(out: Path, changes: Changes, part_ids: list[str], columns: list[str]
-                      ) -> Iterator[tuple[str, pa.Table]]:
-    """Each part of this run with its `sources` rows (source_path and `columns`), in the order of
-    the files parsed: the parts hold its batches in turn, one row per file, one part read at a time."""
-    to_parse = Values(changes.parsed_paths(), pa.string())
-    for part_id in part_ids:
-        sources = read_part_table(out, part_id, "sources", ["source_path", *columns])
-        expected = to_parse.take(sources.num_rows)
-        if not sources.column("source_path").combine_chunks().equals(expected):
-            sources = sources.sort_by("source_path")
-            if not sources.column("source_path").combine_chunks().equals(expected):
-                raise RuntimeError(f"part {part_id} does not hold the files of its batch")
-        yield part_id, sources.select(columns)
-    to_parse.close()
 
 
 def parse_batches(raw: Path, out: Path, changes: Changes, settings: Settings) -> list[str]:
@@ -327,13 +282,9 @@ def batches_at_once(settings: Settings) -> int:
 
 
 @flow(name="build-analytics")
-def build_analytics(
-    out_dir: str = "data/out", prior_weight: float = DEFAULTS.prior_weight, min_scored: int = DEFAULTS.min_scored,
-    memory_mb: int = DEFAULTS.memory_mb,
-) -> dict:
+def build_analytics(out_dir: str = "data/out", settings: Settings = DEFAULTS) -> dict:
     """Recompute the analytics tables from the published warehouse and publish them with it."""
     out = Path(out_dir)
-    settings = Settings(prior_weight=prior_weight, min_scored=min_scored, memory_mb=memory_mb)
     if current_snapshot(out) is None:
         raise InputError(f"{out} has no published warehouse: run `newsfm build` first")
     with output_lock(out):

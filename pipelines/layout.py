@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsfm.transforms.schema import LAYERS
+
 LOCK, SNAPSHOTS, CURRENT, STATE, REPORT, LEASES = ".newsfm.lock", "snapshots", "current", "state", "report", "leases"
 STAGING_PREFIX, REMOVED_PREFIX = ".staging-", ".removed-"
 MANIFEST, TABLE_FILE = "manifest.json", "part-00000.parquet"

@@ -94,7 +94,7 @@ def part_groups(live: pa.Table) -> Callable[[], Iterator[tuple[str, pa.Array]]]:
     return groups
 
 
-LIVE_SCHEMA = pa.schema([("source_path", pa.string()), ("part_id", pa.string())])  # as `flows.write_live` writes it
+LIVE_SCHEMA = pa.schema([("source_path", pa.string()), ("part_id", pa.string())])  # as `state.write_live` writes it
 LIVE_BATCH_ROWS = 65_536  # rows per record batch of the live files' file: what combine holds of it at once
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from newsfm.pipelines.layout import Layout, manifest, table_folder, table_glob
-from newsfm.pipelines.store import OutputError, Lease, current_snapshot, read_arrow, take_lease, tidy_unless_locked
+from newsfm.pipelines.store import Lease, OutputError, current_snapshot, read_arrow, take_lease, tidy_unless_locked
 from newsfm.transforms.schema import TABLES, to_frame
 
 if TYPE_CHECKING:

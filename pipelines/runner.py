@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from dataclasses import fields, replace
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 from typing import Callable
@@ -50,8 +50,7 @@ def run_build(raw_dir: Path, out_dir: Path, settings: Settings, api: TemporaryAp
     if settings.worker_count > 1:
         start_fork_server()  # while the API comes up
     with api.settings(), reporting_progress(progress) if progress else nullcontext():
-        return flow(str(raw_dir), str(out_dir), full_refresh=full_refresh,
-                    **{field.name: getattr(settings, field.name) for field in fields(Settings)})
+        return flow(str(raw_dir), str(out_dir), settings, full_refresh)
 
 
 def build_from_python(raw_dir: str | PathLike, out_dir: str | PathLike, full_refresh: bool = False,

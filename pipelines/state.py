@@ -15,6 +15,8 @@ settings) is ignored: the build is then a full one, and says why.
 
     OUT/state/changes.arrow scratch of a build: every file found, in path order, with its stat,
                             what changed (`status`) and its row in the record (CHANGES_SCHEMA)
+    OUT/state/live.arrow    scratch of a build: the part that holds each live file (`write_live`),
+                            from which the new record's rows are made (`new_entries`)
 
 Nothing here holds a column per file: the files found come from the walk a batch at a time,
 in path order, and are merged with the record, read a record batch (STATE_BATCH_ROWS rows) at a
@@ -41,6 +43,7 @@ from newsfm.pipelines import fingerprints
 from newsfm.pipelines.discover import FOUND_SCHEMA, content_hash, walk_batches
 from newsfm.pipelines.durable import durable_file, leftover_temporaries
 from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.parts import LIVE_SCHEMA, LiveFiles, read_part_table
 from newsfm.pipelines.spill import record_batches
 from newsfm.pipelines.store import current_snapshot
 from newsfm.transforms.settings import Settings
@@ -558,3 +561,57 @@ def compare(found: pa.RecordBatch, batch: pa.RecordBatch, content_hash: Callable
             else:
                 answers.append(CHANGED)
     return Decided(pc.replace_with_mask(status, ask, pa.array(answers, pa.int8())), touched), at
+
+
+# --- the files of a build: which part holds each, and the new record's rows -------------------
+
+
+def write_live(out: Path, changes: Changes, part_ids: list[str]) -> LiveFiles:
+    """The live files, source_path → part id sorted by path, written into OUT/state/live.arrow a
+    batch at a time: the unchanged files' recorded parts, and the parts of this run's batches."""
+    parsed = (pa.repeat(pa.scalar(part_id, pa.string()), sources.num_rows)
+              for part_id, sources in this_runs_sources(out, changes, part_ids, []))
+    path = Layout(out).live_file
+    with ipc.new_file(str(path), LIVE_SCHEMA) as writer:
+        for files, parts in changes.pieces("part_id", parsed):
+            writer.write_batch(pa.RecordBatch.from_arrays([files.column("source_path"), parts], schema=LIVE_SCHEMA))
+    return LiveFiles(path)
+
+
+def new_entries(out: Path, changes: Changes, part_ids: list[str], live: LiveFiles) -> Iterator[pa.RecordBatch]:
+    """The state record's rows for every live file, a batch at a time: its stat now, the hash its
+    part recorded (the record's own for an unchanged file), and its part in `live` (after compaction)."""
+    hashes = (chunk for _part_id, sources in this_runs_sources(out, changes, part_ids, ["content_sha256"])
+              for chunk in sources.column("content_sha256").chunks)
+    parts = Values(live.batches(), LIVE_SCHEMA)
+    for files, piece in changes.pieces("content_sha256", hashes):
+        files_live = parts.take(len(piece))
+        if not files_live.column("source_path").equals(files.column("source_path")):
+            raise RuntimeError("the live files are not the files found")
+        yield pa.RecordBatch.from_arrays(
+            [*(files.column(name) for name in FOUND_SCHEMA.names), piece, files_live.column("part_id")],
+            names=STATE_SCHEMA.names)
+    parts.close()
+
+
+def this_runs_sources(out: Path, changes: Changes, part_ids: list[str], columns: list[str]
+                      ) -> Iterator[tuple[str, pa.Table]]:
+    """Each part of this run with its `sources` rows (source_path and `columns`), in the order of
+    the files parsed: the parts hold its batches in turn, one row per file, one part read at a time."""
+    to_parse = Values(changes.parsed_paths(), pa.string())
+    for part_id in part_ids:
+        sources = read_part_table(out, part_id, "sources", ["source_path", *columns])
+        expected = to_parse.take(sources.num_rows)
+        if not sources.column("source_path").combine_chunks().equals(expected):
+            sources = sources.sort_by("source_path")
+            if not sources.column("source_path").combine_chunks().equals(expected):
+                raise RuntimeError(f"part {part_id} does not hold the files of its batch")
+        yield part_id, sources.select(columns)
+    to_parse.close()
+
+
+def remove_scratch(out: Path) -> None:
+    """The run's files of decisions and of live files, once the state record is written."""
+    layout = Layout(out)
+    for scratch in (layout.changes_file, layout.live_file):
+        scratch.unlink(missing_ok=True)

@@ -32,7 +32,14 @@ import pyarrow.parquet as pq
 from newsfm.pipelines.durable import fsync_path, publish_folder, replace_link, synced_file
 from newsfm.pipelines.killpoints import checkpoint
 from newsfm.pipelines.layout import (
-    CURRENT, LAYERS, REMOVED_PREFIX, STAGING_PREFIX, TABLE_FILE, Layout, manifest, table_folder,
+    CURRENT,
+    LAYERS,
+    REMOVED_PREFIX,
+    STAGING_PREFIX,
+    TABLE_FILE,
+    Layout,
+    manifest,
+    table_folder,
 )
 from newsfm.transforms.schema import TABLES, SchemaMismatch, conform, to_frame
 from newsfm.transforms.settings import DEFAULTS

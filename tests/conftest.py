@@ -1,7 +1,16 @@
-"""Shared fixtures: the repository's seed file, the shared real corpus, a news-file builder."""
+"""Shared fixtures: the repository's seed file, the shared real corpus, a news-file builder; and
+the two tiers of the suite.
+
+`make test` runs every test. `make test-fast` (NEWSFM_TEST_TIER=fast) runs the tests not marked
+`integration`, with a tenth of the examples of each property test (`examples`) and a third of
+the files of the larger generated corpora (`corpus_files`). A test is
+`integration` when it runs Prefect (it takes the `prefect_harness` fixture: marked here), a
+subprocess, worker processes, Chromium or kill points (marked where it is written).
+"""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -10,10 +19,30 @@ from hypothesis import settings
 
 from newsfm.pipelines.prefect_api import free_port
 
+FAST = os.environ.get("NEWSFM_TEST_TIER") == "fast"
+PREFECT_FIXTURES = {"prefect_harness", "prefect_test_server"}
+
 # No time limit per example: a test asserts what a run gives, how long it takes is for bench/
 # (hypothesis' default 200 ms deadline failed a test on a busy machine).
-settings.register_profile("newsfm", deadline=None)
+settings.register_profile("newsfm", deadline=None, max_examples=10 if FAST else 100)
 settings.load_profile("newsfm")
+
+
+def examples(full: int) -> int:
+    """A property test's examples: `full` in `make test`, a tenth (10 at least) in `make test-fast`."""
+    return max(10, full // 10) if FAST else full
+
+
+def corpus_files(full: int) -> int:
+    """A generated corpus' files for a test: `full` in `make test`, a third in `make test-fast`."""
+    return full // 3 if FAST else full
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """A test that runs Prefect is `integration`, whichever module it is in."""
+    for item in items:
+        if PREFECT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = next((REPO / "data" / "raw").glob("*.md"))

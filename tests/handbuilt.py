@@ -23,7 +23,7 @@ import datetime as dt
 
 import pandas as pd
 
-from newsfm.transforms.schema import frame
+from newsfm.transforms.schema import TABLES, frame
 
 UTC = dt.timezone.utc
 
@@ -37,10 +37,17 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> dt.datetime:
     return dt.datetime(2024, month, day, hour, minute, tzinfo=UTC)
 
 
+def table(name: str, columns: dict[str, list]) -> pd.DataFrame:
+    """Frame `name` of `columns`, its other columns null (they must be nullable): a new column
+    of a table needs no change here unless it may not be null."""
+    rows = len(next(iter(columns.values())))
+    return frame(name, {column: columns.get(column, [None] * rows) for column in TABLES[name].columns})
+
+
 def handbuilt_warehouse() -> dict[str, pd.DataFrame]:
-    """The seven warehouse frames of the module docstring, typed by the schema."""
+    """The seven warehouse frames the analytics read, of the module docstring, typed by the schema."""
     return {
-        "sources": frame(
+        "sources": table(
             "sources",
             {
                 "source_path": [f"news/{a}.md" for a in ("a1", "a2", "a3", "a4", "a5", "a6")],
@@ -49,36 +56,26 @@ def handbuilt_warehouse() -> dict[str, pd.DataFrame]:
                 "size_bytes": [100] * 6,
                 "status": ["loaded"] * 6,
                 "article_id": ["a1", "a2", "a3", "a4", "a5", "a6"],
-                "reason": [None] * 6,
-                "message": [None] * 6,
-                "line": [None] * 6,
-                "column": [None] * 6,
             },
         ),
-        "articles": frame(
+        "articles": table(
             "articles",
             {
                 "article_id": ["a1", "a2", "a3", "a4", "a5", "a6"],
                 "source_path": ["news/a1.md", "news/a2.md", "news/a3.md", "news/a4.md", "news/a5.md", "news/a6.md"],
                 "title": ["A1", "A2", "A3", "A4", "A5", "A6"],
-                "excerpt": [None] * 6,
-                "featured_content": [None] * 6,
                 "category": ["news"] * 6,
                 "type": ["article"] * 6,
                 "published_at": [at(29, 10, month=2), at(1, 9), at(1, 23, 30), at(1, 12), at(2, 0, 10), at(2, 8)],
                 "web_url": URLS,
                 "url_source": ["webUrl"] * 6,
                 "canonical_url": URLS,
-                "amp_web_url": [None] * 6,
-                "cdn_amp_web_url": [None] * 6,
-                "original_url": [None] * 6,
                 "quality": [80, 60, None, 40, 50, 70],
-                "heat": [None] * 6,
                 "published": [True] * 6,
                 "provider_domain": ["alpha.com", "alpha.com", "alpha.com", "beta.org", "beta.org", "beta.org"],
             },
         ),
-        "providers": frame(
+        "providers": table(
             "providers",
             {
                 "provider_domain": ["alpha.com", "beta.org", "gamma.net"],
@@ -88,7 +85,7 @@ def handbuilt_warehouse() -> dict[str, pd.DataFrame]:
                 "origin": ["observed"] * 3,
             },
         ),
-        "topics": frame(
+        "topics": table(
             "topics",
             {
                 "topic_id": ["ai", "aws-ai", "ml", "robotics"],
@@ -98,7 +95,7 @@ def handbuilt_warehouse() -> dict[str, pd.DataFrame]:
                 "origin": ["taxonomy", "observed", "taxonomy", "taxonomy"],
             },
         ),
-        "article_topics": frame(
+        "article_topics": table(
             "article_topics",
             {
                 "article_id": ["a1", "a1", "a2", "a2", "a3", "a3", "a4", "a6"],
@@ -106,14 +103,13 @@ def handbuilt_warehouse() -> dict[str, pd.DataFrame]:
                 "position": [0, 1, 0, 1, 0, 1, 0, 0],
             },
         ),
-        "related": frame(
+        "related": table(
             "related",
             {
                 "article_id": ["a1", "a1", "a2", "a4", "a6"],
                 "position": [0, 1, 0, 0, 0],
                 "related_article_id": ["a4", "g1", "g2", "g1", "a5"],
                 "title": ["A4", "G1", "G2", "G1", "A5"],
-                "excerpt": [None] * 5,
                 "published_at": [at(1, 12), at(28, 20, month=2), None, at(28, 20, month=2), at(2, 0, 10)],
                 "web_url": [
                     "https://beta.org/a4",
@@ -122,16 +118,13 @@ def handbuilt_warehouse() -> dict[str, pd.DataFrame]:
                     "https://gamma.net/g1",
                     "https://beta.org/a5",
                 ],
-                "original_url": [None] * 5,
                 "url_source": ["webUrl"] * 5,
-                "amp_web_url": [None] * 5,
-                "cdn_amp_web_url": [None] * 5,
                 "type": ["article"] * 5,
                 "provider_domain": ["beta.org", "gamma.net", "gamma.net", "gamma.net", "beta.org"],
                 "quality": [40, 90, None, 90, 50],
             },
         ),
-        "images": frame(
+        "images": table(
             "images",
             {
                 "owner_type": ["article", "article", "article", "provider", "related", "related"],
@@ -156,7 +149,6 @@ def handbuilt_warehouse() -> dict[str, pd.DataFrame]:
                 "width": [640, 640, 640, 32, None, None],
                 "height": [480, 480, 480, 32, None, None],
                 "is_cached": [True, None, False, None, None, None],
-                "title": [None] * 6,
             },
         ),
     }

@@ -14,7 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-FUZZ_EXAMPLES = int(os.environ.get("NEWSFM_FUZZ_EXAMPLES", "150"))  # per fuzz test; `make reliability` raises it
+# per fuzz test; `make reliability` raises it, `make test-fast` takes a tenth (tests.conftest.examples)
+FUZZ_EXAMPLES = int(os.environ.get("NEWSFM_FUZZ_EXAMPLES", "15" if os.environ.get("NEWSFM_TEST_TIER") == "fast" else "150"))
 KILL_POINTS = int(os.environ.get("NEWSFM_KILL_POINTS", "6"))  # kill points per crash test; the same
 
 

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.handbuilt import handbuilt_warehouse
-from tests.test_analytics_topics import column, warehouses
 from newsfm.transforms.analytics.providers import provider_tables
 from newsfm.transforms.schema import conform
+from tests.conftest import examples
+from tests.handbuilt import handbuilt_warehouse
+from tests.test_analytics_topics import column, warehouses
 
 UTC = dt.timezone.utc
 
@@ -137,7 +138,7 @@ def test_monthly_figures_without_related_items(articles_only):
     assert column(monthly, "quality_mean") == pytest.approx([80.0, 60.0, 160 / 3])
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(warehouses(), st.sampled_from([0.0, 1.0, 10.0]), st.integers(0, 4), st.booleans())
 def test_properties_of_generated_warehouses(warehouse, prior_weight, min_scored, include_related):
     tables = provider_tables(warehouse, prior_weight, min_scored, include_related)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from newsfm.transforms.analytics.stories import component_roots, story_tables
 from newsfm.transforms.keys import short_hash
 from newsfm.transforms.schema import TABLES, conform, frame
+from tests.conftest import examples
 
 UTC = dt.timezone.utc
 FILLER = {"string": "-", "list<item: string>": []}
@@ -189,7 +190,7 @@ def warehouses(draw) -> dict:
     return warehouse(table("articles", **articles), table("related", **related), table("article_topics", **topics))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(warehouses())
 def test_properties_of_generated_warehouses(wh):
     result = story_tables(wh)

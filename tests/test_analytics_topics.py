@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.handbuilt import handbuilt_warehouse
 from newsfm.transforms.analytics.topics import topic_tables
 from newsfm.transforms.schema import TABLES, conform, frame
+from tests.conftest import examples
+from tests.handbuilt import handbuilt_warehouse
 
 UTC = dt.timezone.utc
 
@@ -208,7 +209,7 @@ def descendants(topics: pd.DataFrame) -> dict[str, set[str]]:
     return below
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(warehouses())
 def test_properties_of_generated_warehouses(warehouse):
     tables = topic_tables(warehouse)

@@ -1,17 +1,16 @@
 """Typed conversion: front matter values → Article fields, explicitly, never by YAML's guess."""
 
 import datetime as dt
-
 from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SEED
 from newsfm.transforms import fields
 from newsfm.transforms.article import Image, Provider, to_article, to_topic_entry
 from newsfm.transforms.frontmatter import Rejected, read_front_matter
+from tests.conftest import SEED, examples
 
 UTC = dt.timezone.utc
 
@@ -65,7 +64,7 @@ url_parts = st.sampled_from(["http", "https", "HTTPS", "ftp", "", ":", "//", "/"
                               "[", "]", " ", "\t", "é", "%20", "x.com", "www.", "ß"])
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(2000))
 @given(st.tuples(st.sampled_from(["", "http://", "HtTpS://"]), st.lists(url_parts, max_size=10)).map(lambda t: t[0] + "".join(t[1])))
 def test_the_quick_url_check_accepts_only_what_the_full_check_accepts(value):
     """`web_url` takes a plain http(s) URL without splitting it; the full check must agree."""

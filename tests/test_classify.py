@@ -8,7 +8,6 @@ deleted), and the record cut into batches anywhere (classify reads it a batch at
 
 from __future__ import annotations
 
-import os
 from unittest.mock import patch
 
 import pyarrow as pa
@@ -19,10 +18,9 @@ from hypothesis import strategies as st
 from newsfm.pipelines import state as state_module
 from newsfm.pipelines.discover import FOUND_SCHEMA
 from newsfm.pipelines.state import Entry, Keys, State, classify, entries, read_state, record_table, write_state
+from tests.reliability import FUZZ_EXAMPLES as EXAMPLES
 
 KEYS = Keys(parsing={"raw_dir": "/raw"}, combining="c", analytics={})
-
-EXAMPLES = int(os.environ.get("NEWSFM_FUZZ_EXAMPLES", "150"))
 
 
 def reference(found, known: dict[str, Entry], content_hash):
@@ -177,3 +175,37 @@ def test_the_record_is_written_from_batches_sorted_by_path_and_only_so(tmp_path)
     with pytest.raises(ValueError, match="sorted by source_path"):
         write_state(tmp_path, iter(rows.to_batches(max_chunksize=2)[::-1]), KEYS, "snap", racy_after_ns=10)
     assert entries(read_state(tmp_path, KEYS)[0].files) == entries(state.files)  # the record before stands
+
+
+def test_classify_trusts_size_and_time_and_hashes_only_when_they_differ():
+    state = State(record_table({
+        "same.md": Entry(10, 100, "h-same", "p1"),
+        "touched.md": Entry(10, 100, "h-touched", "p1"),
+        "edited.md": Entry(10, 100, "h-old", "p1"),
+        "racy.md": Entry(10, None, "h-racy", "p2"),  # time not recorded: always compared by hash
+        "gone.md": Entry(5, 50, "h-gone", "p2"),
+    }))
+    hashed = []
+
+    def content_hash(path):
+        hashed.append(path)
+        return {"touched.md": "h-touched", "edited.md": "h-new", "racy.md": "h-racy"}[path]
+
+    found = [("same.md", 10, 100), ("touched.md", 10, 999), ("edited.md", 11, 100), ("racy.md", 10, 100),
+             ("fresh.md", 3, 300)]
+    changes = classify(found_table(sorted(found)), state, content_hash)
+    assert hashed == ["edited.md", "racy.md", "touched.md"]  # never same.md, never the new file (in path order)
+    assert changes.new.to_pylist() == ["fresh.md"] and changes.changed.to_pylist() == ["edited.md"]
+    assert changes.deleted.to_pylist() == ["gone.md"]
+    assert entries(changes.unchanged) == {
+        "same.md": Entry(10, 100, "h-same", "p1"),
+        "touched.md": Entry(10, 999, "h-touched", "p1"),
+        "racy.md": Entry(10, 100, "h-racy", "p2"),
+    }
+    assert changes.touched == 2 and changes.to_parse.to_pylist() == ["edited.md", "fresh.md"]
+    assert changes.counts() == {"new": 1, "changed": 1, "unchanged": 3, "deleted": 1}
+
+
+def test_without_a_state_everything_is_new():
+    changes = classify(found_table([("a.md", 1, 1), ("b.md", None, None)]), None, lambda path: pytest.fail("no hashing"))
+    assert changes.new.to_pylist() == ["a.md", "b.md"] and not changes.unchanged.num_rows and not len(changes.deleted)

@@ -19,7 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from newsfm.pipelines.cli import main
+from newsfm.pipelines.discover import read_folder
 from newsfm.pipelines.store import current_snapshot, read_manifest, read_table
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.schema import LAYERS, TABLES
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
@@ -71,7 +74,8 @@ def test_build_help_mentions_every_option(runner):
     ]
     assert sorted(declared) == sorted(BUILD_OPTIONS)  # a new option needs adding to BUILD_OPTIONS
     flowing = " ".join(result.output.split())  # help text is wrapped to the terminal width
-    assert "--batch-size INTEGER RANGE Files per Prefect task run. [default: 2000; x>=1]" in flowing
+    assert "--batch-size INTEGER RANGE Files per Prefect task run and per part" in flowing
+    assert "[default: 2000; x>=1]" in flowing
     assert "[default: 1048576; x>=1]" in flowing
     assert "RAW_DIR" in result.output and "OUT_DIR" in result.output
     assert "Exit status" in result.output
@@ -130,6 +134,7 @@ def test_build_rejects_a_batch_size_below_1(runner, tmp_path, without_prefect):
 # --- one real build -----------------------------------------------------------------------
 
 
+@pytest.mark.integration  # a subprocess
 def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(tmp_path):
     """A real build of the seed plus a file without front matter: exit 0, a clean log, an exact summary;
     the same build with --fail-on-reject still publishes but exits 1."""
@@ -153,13 +158,13 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
     snapshot = current_snapshot(out)
     assert snapshot is not None
     summary = first.stdout.splitlines()  # stdout is the summary alone; Prefect's log stays quiet
+    expected = tables_of(read_folder(raw))  # the rows of every table, as the pure pipeline makes them
     assert summary[:7] == [
         "2 files: 1 loaded (1 article), 0 duplicates, 1 rejected, 0 skipped",
         "  rejected no_front_matter: 1",
         "not read: secured (1 article file) (see the `fields` table)",
-        "warehouse rows: sources 2, articles 1, providers 14, topics 3, article_topics 3, related 14, images 15, fields 48",
-        "analytics rows: provider_quality 14, provider_quality_monthly 14, topic_coverage 3, topic_coverage_daily 3, "
-        "topic_provider 3, topic_cooccurrence 3, stories 1, story_members 15, provider_timeliness 14",
+        *(f"{layer} rows: " + ", ".join(f"{name} {len(frame)}" for name, frame in expected.items()
+                                         if TABLES[name].layer == layer) for layer in LAYERS),
         "since the last build: 2 new, 0 changed, 0 unchanged, 0 deleted",
         f"output: {out}/{{warehouse,analytics}} (snapshot {snapshot.name})",
     ]
@@ -186,6 +191,7 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
     assert len(read_table(out, "sources")) == 2
 
 
+@pytest.mark.integration  # a subprocess
 def test_a_second_build_gives_up_on_a_locked_output_folder_with_exit_2(tmp_path):
     """Another run holds OUT_DIR: `newsfm build` waits --lock-timeout seconds, then says who holds it."""
     from newsfm.pipelines.store import output_lock, prepare_output

@@ -6,14 +6,14 @@ import pyarrow as pa
 import pytest
 
 from newsfm.pipelines.parts import loader, remove_parts_except, write_part
-from tests.conftest import live_of
 from newsfm.synthetic import corpus as g
 from newsfm.transforms.analytics import INPUT_COLUMNS, analytics_tables
 from newsfm.transforms.combine import combine_parts
-from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.extract import extract
 from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.schema import TABLES, to_frame
+from tests.conftest import live_of
 
 
 @pytest.fixture(scope="module")

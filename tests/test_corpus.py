@@ -2,10 +2,10 @@
 
 import os
 
-from tests.conftest import paths_under
 from newsfm.pipelines.discover import read_batch, read_folder
-from newsfm.transforms.pipeline import tables_of, warehouse_frames
 from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.pipeline import tables_of, warehouse_frames
+from tests.conftest import paths_under
 
 
 def all_files(root):

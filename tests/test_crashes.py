@@ -16,17 +16,19 @@ import pytest
 
 from newsfm.pipelines import flows, parallel, store
 from newsfm.pipelines.discover import read_folder
-from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.durable import temporary_name
+from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.state import build_keys, read_state
 from newsfm.pipelines.store import current_snapshot, read_table
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.schema import TABLES
+from newsfm.transforms.settings import DEFAULTS, Settings
 from tests.conftest import SEED, news
 from tests.prefect_server import prefect_server
 from tests.reliability import KILL_POINTS, record
-from newsfm.transforms.pipeline import tables_of
-from newsfm.transforms.settings import DEFAULTS
-from newsfm.transforms.schema import TABLES
+
+pytestmark = pytest.mark.integration  # subprocesses, Prefect or worker processes
 
 NEWSFM = Path(sys.executable).parent / "newsfm"
 
@@ -162,7 +164,7 @@ def test_killed_builds_leave_the_old_or_the_new_snapshot_and_the_next_run_repair
 def built(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     write_version(raw, "X")
-    build_warehouse(str(raw), str(out), workers=1)
+    build_warehouse(str(raw), str(out), Settings(workers=1))
     write_version(raw, "Y")
     return raw, out
 
@@ -193,7 +195,7 @@ def test_a_full_disk_fails_the_run_and_readers_keep_a_complete_snapshot(tmp_path
     else:
         monkeypatch.setattr(flows, "write_state", no_space_after(0, flows.write_state))
     with pytest.raises(OSError) as error:
-        build_warehouse(str(raw), str(out), workers=1)
+        build_warehouse(str(raw), str(out), Settings(workers=1))
     assert error.value.errno == errno.ENOSPC
     monkeypatch.undo()
     now = published(out)
@@ -201,7 +203,7 @@ def test_a_full_disk_fails_the_run_and_readers_keep_a_complete_snapshot(tmp_path
         assert same(now, expected_after) and current_snapshot(out) != first
     else:
         assert same(now, before) and current_snapshot(out) == first
-    build_warehouse(str(raw), str(out), workers=1)  # the disk has room again
+    build_warehouse(str(raw), str(out), Settings(workers=1))  # the disk has room again
     assert same(published(out), expected_after) and leftovers(out) == []
     record("adversarial", f"disk full while writing {where}")
 
@@ -212,7 +214,7 @@ def test_an_interrupted_state_record_write_leaves_the_previous_record(tmp_path, 
     path = Layout(out).state_file
     previous = path.read_bytes()
     temporary_name(path).write_bytes(previous[: len(previous) // 2])  # killed mid-write
-    summary = build_warehouse(str(raw), str(out), workers=1)
+    summary = build_warehouse(str(raw), str(out), Settings(workers=1))
     assert summary["notices"] == [] and summary["new"] == 1 and summary["changed"] == 2  # the old record was used
     assert leftovers(out) == []
     record("adversarial", "interrupted state record")

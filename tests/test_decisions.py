@@ -4,7 +4,7 @@ the run summary, and where every setting's default comes from."""
 from __future__ import annotations
 
 import inspect
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 import click
@@ -14,12 +14,25 @@ import yaml
 from newsfm.pipelines.cli import build, serve
 from newsfm.pipelines.parts import files_per_part, parts_to_merge
 from newsfm.pipelines.state import (
-    ANALYTICS, BUILD, CHANGED, CHANGES_SCHEMA, NEW, NOTHING, UNCHANGED, Changes, Entry, Keys, State, build_keys,
-    record_table, why_full, work_to_do,
+    ANALYTICS,
+    BUILD,
+    CHANGED,
+    CHANGES_SCHEMA,
+    NEW,
+    NOTHING,
+    UNCHANGED,
+    Changes,
+    Entry,
+    Keys,
+    State,
+    build_keys,
+    record_table,
+    why_full,
+    work_to_do,
 )
-from tests.conftest import live_of
 from newsfm.transforms.settings import DEFAULTS, Settings
 from newsfm.transforms.summary import file_figures, ledger_counts, run_summary, summary_lines, summary_markdown
+from tests.conftest import live_of
 
 REPO = Path(__file__).resolve().parents[1]
 KEYS = Keys(parsing={"raw_dir": "/raw"}, combining="c1", analytics={"prior_weight": 10.0, "min_scored": 3, "code": "a1"})
@@ -115,14 +128,27 @@ def test_the_summary_is_one_dict_shown_two_ways():
     assert summary_lines(kept, 1)[-2] == "nothing changed: out/{warehouse,analytics} stays at snapshot snap"
 
 
-def test_every_default_comes_from_the_settings_object():
-    from newsfm.pipelines.flows import build_warehouse
+def test_every_setting_is_declared_once_and_its_options_and_flow_parameters_follow():
+    """A field of Settings is an option of each command it names, with its default, bounds and
+    help, and the flows take one Settings: adding a setting is one `setting(...)` line."""
+    from newsfm.pipelines.cli import analytics
+    from newsfm.pipelines.flows import build_analytics, build_warehouse
 
-    defaults = {param.name: param.default for param in build.params if isinstance(param, click.Option)}
-    flow = {name: p.default for name, p in inspect.signature(build_warehouse.fn).parameters.items()}
-    for name, value in asdict(DEFAULTS).items():
-        assert defaults[name] == flow[name] == value, name
-    assert {p.name: p.default for p in serve.params}["workers"] == DEFAULTS.workers
+    for command in (build, serve, analytics):
+        options = {param.name: param for param in command.params if isinstance(param, click.Option)}
+        for spec in fields(Settings):
+            if command.name not in spec.metadata["commands"]:
+                assert spec.name not in options, (command.name, spec.name)
+                continue
+            option = options[spec.name]
+            assert (option.default, option.type.min, option.help) == (
+                spec.default, spec.metadata["minimum"], spec.metadata["help"]), (command.name, spec.name)
+    assert {spec.name for spec in fields(Settings) if "analytics" in spec.metadata["commands"]} == {
+        "prior_weight", "min_scored", "memory_mb"}
+    for flow in (build_warehouse, build_analytics):
+        assert inspect.signature(flow.fn).parameters["settings"].default == DEFAULTS
+    assert DEFAULTS.parsing == {"max_file_bytes": DEFAULTS.max_file_bytes}
+    assert DEFAULTS.analytics == {"prior_weight": DEFAULTS.prior_weight, "min_scored": DEFAULTS.min_scored}
     deployment = yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"][0]
     assert set(deployment["parameters"]) == {"raw_dir", "out_dir"}  # the rest: the flow's defaults
 

@@ -20,7 +20,7 @@ from newsfm.transforms.frontmatter import REASONS, SKIPPED_REASONS
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
-GENERATED = ("tables.md", "cli.md", "reasons.md")
+GENERATED = ("tables.md", "cli.md", "reasons.md", "fields.md")
 README_MAX_LINES = 200
 
 

@@ -21,6 +21,7 @@ from newsfm.pipelines import flows
 from newsfm.pipelines.flows import build_analytics, build_warehouse
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.report import write_report
+from newsfm.transforms.settings import Settings
 from tests.conftest import SEED, news
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -93,13 +94,13 @@ def test_every_rename_into_the_output_folder_publishes_bytes_already_on_disk(tmp
     # the recorder sees this process only: combine and analytics run here (as with --workers 1)
     monkeypatch.setattr(flows, "in_own_process", lambda function, *args, workers: function(*args))
 
-    build_warehouse(str(raw), str(out), batch_size=2, workers=1)  # seven parts
+    build_warehouse(str(raw), str(out), Settings(batch_size=2, workers=1))  # seven parts
     for i in range(9):  # nine small changes: compaction merges their parts
         (raw / "_news" / f"{i}.md").write_bytes(news(f"title: changed {i}\npublishedDateTime: 2021-01-01\nwebUrl: https://example.com/{i}"))
-        build_warehouse(str(raw), str(out), batch_size=20, workers=1)
+        build_warehouse(str(raw), str(out), Settings(batch_size=20, workers=1))
     os.utime(raw / "_news" / "seed.md", ns=(0, 10**18))  # a new time, the same bytes: the record is rewritten
-    assert not build_warehouse(str(raw), str(out), batch_size=20, workers=1)["published"]
-    build_analytics(str(out), prior_weight=2.0)
+    assert not build_warehouse(str(raw), str(out), Settings(batch_size=20, workers=1))["published"]
+    build_analytics(str(out), Settings(prior_weight=2.0))
     write_report(out)
 
     found, checked = problems(recorder.events, out)

@@ -19,7 +19,7 @@ from newsfm.transforms.frontmatter import read_front_matter, read_yaml_mapping
 from newsfm.transforms.pipeline import build_tables, tables_of
 from newsfm.transforms.seen_fields import READ_INTO, key_paths, not_read
 from newsfm.transforms.site import ARTICLE, ORGANIZATION, SITE_CONFIG, TAXONOMY
-from tests.conftest import SEED
+from tests.conftest import SEED, examples
 
 SITE = Path(__file__).parent / "site"
 
@@ -183,7 +183,7 @@ EXTRA_KEYS = st.dictionaries(st.sampled_from(["secured", "ampWebUrl", "trackingI
 GENERATED = [f for f in g.generate_files(60, seed=5)]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, len(GENERATED) - 1), EXTRA_KEYS), min_size=1, max_size=25))
 def test_counts_equal_a_direct_count_over_the_parsed_front_matter(choices):
     files = {}

@@ -61,6 +61,7 @@ def edit(copy: Path, path: str, old: str, new: str) -> None:
     file.write_text(text.replace(old, new))
 
 
+@pytest.mark.integration  # a subprocess
 @pytest.mark.parametrize("path, old, new, changed", [
     ("transforms/article.py", "title=title,", "title=title.upper(),", "parsing combining"),
     ("transforms/fastyaml.py", "MAX_KEY = 1024", "MAX_KEY = 1000", "parsing combining"),
@@ -85,7 +86,7 @@ def built_tree(tmp_path: Path) -> tuple[Path, Path]:
     raw, out = tree(tmp_path), tmp_path / "out"
     for path in (raw / "_news").iterdir():
         age(path)
-    build_warehouse(str(raw), str(out), workers=1)
+    build_warehouse(str(raw), str(out), Settings(workers=1))
     return raw, out
 
 
@@ -96,7 +97,7 @@ def test_a_changed_parser_makes_the_next_build_full_and_equal_to_a_full_rebuild(
     monkeypatch.setattr(extract, "to_article", lambda front_matter: dataclasses.replace(
         original(front_matter), title=original(front_matter).title.upper()))  # the edited converter
     monkeypatch.setattr(fingerprints, "parsing", lambda: "edited")  # as the edit changes the fingerprint
-    summary = build_warehouse(str(raw), str(out), workers=1)
+    summary = build_warehouse(str(raw), str(out), Settings(workers=1))
     assert summary["notices"] == ["the parsing code changed since the last build: full build"]
     assert (summary["new"], summary["unchanged"]) == (3, 0)
     titles = read_table(out, "articles")["title"].tolist()
@@ -114,7 +115,7 @@ def test_changed_analytics_code_recomputes_the_analytics_and_parses_no_file(tmp_
     monkeypatch.setattr(sql_providers, "provider_quality", lambda prior_weight, min_scored: original(1.0, 1))
     monkeypatch.setattr(fingerprints, "analytics", lambda: "edited")
     monkeypatch.setattr(flows, "parse_in_pool", lambda *args: pytest.fail("a file was parsed"))
-    summary = build_warehouse(str(raw), str(out), workers=1)
+    summary = build_warehouse(str(raw), str(out), Settings(workers=1))
     assert summary["notices"] == ["the analytics code changed since the last build: the analytics are computed "
                                   "again (no file parsed)"]
     assert (summary["new"], summary["changed"], summary["published"]) == (0, 0, True)
@@ -122,9 +123,10 @@ def test_changed_analytics_code_recomputes_the_analytics_and_parses_no_file(tmp_
         pd.testing.assert_frame_equal(read_table(out, name), frame, obj=name)
     expected = tables_of(read_folder(raw), Settings(prior_weight=1.0, min_scored=1))["provider_quality"]
     pd.testing.assert_frame_equal(read_table(out, "provider_quality"), expected)
-    assert build_warehouse(str(raw), str(out), workers=1)["published"] is False  # recorded: nothing to do
+    assert build_warehouse(str(raw), str(out), Settings(workers=1))["published"] is False  # recorded: nothing to do
 
 
+@pytest.mark.integration  # a subprocess
 def test_an_edited_installed_parser_is_followed_by_the_next_build(tmp_path):
     """The issue's case, as a user meets it: the same tree built, the title converter of the
     installed package edited, built again: every title follows the new code."""

@@ -6,11 +6,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MINIMAL, SEED, news
 from newsfm.transforms.extract import extract
 from newsfm.transforms.frontmatter import (
-    _OPENING, Rejected, closing_line, read_front_matter, read_yaml_mapping, split_front_matter,
+    _OPENING,
+    Rejected,
+    closing_line,
+    read_front_matter,
+    read_yaml_mapping,
+    split_front_matter,
 )
+from tests.conftest import MINIMAL, SEED, examples, news
 
 
 def rejection(data: bytes, path: str = "x.md", **kwargs):
@@ -124,7 +129,7 @@ def test_seed_front_matter_has_the_expected_fields():
     assert front_matter["topics"] == ["AWS AI", "AI", "Computer Vision"]
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(2000))
 @given(st.text(alphabet="-\n\r \tab", max_size=40).map(lambda rest: "---\n" + rest))
 def test_the_closing_line_is_the_first_line_of_three_dashes(text):
     """`closing_line` finds what a multi-line regex finds, without running it over the whole text."""
@@ -187,7 +192,7 @@ def aliased_documents(draw) -> tuple[str, int, int]:
     return "\n".join(doc.lines) + "\n", written, expanded
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(aliased_documents())
 def test_aliases_within_the_budget_read_as_pyyaml_reads_them_and_past_it_are_refused(document):
     import yaml

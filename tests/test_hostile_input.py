@@ -28,16 +28,16 @@ import yaml
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import CORPUS, MINIMAL, REPO, SEED, news
-from tests.reliability import FUZZ_EXAMPLES, record
 from newsfm.transforms import fastyaml, frontmatter
 from newsfm.transforms.article import Article, Provider, TopicEntry
-from newsfm.transforms.pipeline import tables_of, warehouse_frames
 from newsfm.transforms.extract import Extracted, extract
 from newsfm.transforms.fields import INT64_MAX, INT64_MIN
-from newsfm.transforms.settings import DEFAULTS
 from newsfm.transforms.frontmatter import MAX_DEPTH, REASONS, parse_yaml, split_front_matter
 from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.pipeline import tables_of, warehouse_frames
+from newsfm.transforms.settings import DEFAULTS
+from tests.conftest import CORPUS, MINIMAL, REPO, SEED, news
+from tests.reliability import FUZZ_EXAMPLES, record
 
 HOSTILE = Path(__file__).parent / "hostile"
 UTC = dt.timezone.utc
@@ -291,6 +291,7 @@ for path in sys.argv[1:]:
 """
 
 
+@pytest.mark.integration  # a subprocess
 def test_nesting_100000_deep_is_refused_without_a_crash(tmp_path):
     """In a child process, so that a C stack overflow would fail this test, not end the run."""
     paths = []

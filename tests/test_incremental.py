@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -15,58 +14,18 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from newsfm.pipelines.discover import read_folder
 from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import Layout
-from newsfm.pipelines.discover import FOUND_SCHEMA
-from newsfm.pipelines.state import Entry, State, build_keys, classify, entries, read_state, record_table
+from newsfm.pipelines.state import build_keys, entries, read_state
 from newsfm.pipelines.store import current_snapshot, read_table
-from tests.conftest import SEED, news
 from newsfm.synthetic import corpus as g
 from newsfm.transforms.pipeline import tables_of
-from newsfm.transforms.settings import DEFAULTS
 from newsfm.transforms.schema import TABLES
+from newsfm.transforms.settings import DEFAULTS, Settings
+from tests.conftest import SEED, news
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 # --- classify: the decision, with no files at all -----------------------------------------
-
-
-def found_table(found: list[tuple[str, int | None, int | None]]) -> pa.Table:
-    """Files found (path, size, mtime_ns) as `walk` gives them: a table sorted by path."""
-    return pa.Table.from_pylist([dict(zip(FOUND_SCHEMA.names, row)) for row in sorted(found)], schema=FOUND_SCHEMA)
-
-
-def test_classify_trusts_size_and_time_and_hashes_only_when_they_differ():
-    state = State(record_table({
-        "same.md": Entry(10, 100, "h-same", "p1"),
-        "touched.md": Entry(10, 100, "h-touched", "p1"),
-        "edited.md": Entry(10, 100, "h-old", "p1"),
-        "racy.md": Entry(10, None, "h-racy", "p2"),  # time not recorded: always compared by hash
-        "gone.md": Entry(5, 50, "h-gone", "p2"),
-    }))
-    hashed = []
-
-    def content_hash(path):
-        hashed.append(path)
-        return {"touched.md": "h-touched", "edited.md": "h-new", "racy.md": "h-racy"}[path]
-
-    found = [("same.md", 10, 100), ("touched.md", 10, 999), ("edited.md", 11, 100), ("racy.md", 10, 100),
-             ("fresh.md", 3, 300)]
-    changes = classify(found_table(found), state, content_hash)
-    assert hashed == ["edited.md", "racy.md", "touched.md"]  # never same.md, never the new file (in path order)
-    assert changes.new.to_pylist() == ["fresh.md"] and changes.changed.to_pylist() == ["edited.md"]
-    assert changes.deleted.to_pylist() == ["gone.md"]
-    assert entries(changes.unchanged) == {
-        "same.md": Entry(10, 100, "h-same", "p1"),
-        "touched.md": Entry(10, 999, "h-touched", "p1"),
-        "racy.md": Entry(10, 100, "h-racy", "p2"),
-    }
-    assert changes.touched == 2 and changes.to_parse.to_pylist() == ["edited.md", "fresh.md"]
-    assert changes.counts() == {"new": 1, "changed": 1, "unchanged": 3, "deleted": 1}
-
-
-def test_without_a_state_everything_is_new():
-    changes = classify(found_table([("a.md", 1, 1), ("b.md", None, None)]), None, lambda path: pytest.fail("no hashing"))
-    assert changes.new.to_pylist() == ["a.md", "b.md"] and not changes.unchanged.num_rows and not len(changes.deleted)
 
 
 # --- the flow -----------------------------------------------------------------------------
@@ -175,21 +134,21 @@ def test_a_damaged_or_missing_state_record_means_a_full_build_with_a_notice(tmp_
 def test_a_state_record_of_another_version_or_other_settings_is_not_used(tmp_path, monkeypatch):
     raw, out = tree(tmp_path), tmp_path / "out"
     build_warehouse(str(raw), str(out))
-    assert "--max-file-bytes changed" in build_warehouse(str(raw), str(out), max_file_bytes=5000)["notices"][0]
+    assert "--max-file-bytes changed" in build_warehouse(str(raw), str(out), Settings(max_file_bytes=5000))["notices"][0]
     monkeypatch.setattr("newsfm.pipelines.state.__version__", "99.0")  # in this process: the keys are made in it
-    summary = build_warehouse(str(raw), str(out), max_file_bytes=5000, workers=1)
+    summary = build_warehouse(str(raw), str(out), Settings(max_file_bytes=5000, workers=1))
     assert summary["new"] == 3 and "newsfm changed version since the last build" in summary["notices"][0]
 
 
 def test_other_analytics_settings_recompute_the_analytics_without_parsing(tmp_path):
     raw, out = tree(tmp_path), tmp_path / "out"
     build_warehouse(str(raw), str(out))
-    summary = build_warehouse(str(raw), str(out), min_scored=1)
+    summary = build_warehouse(str(raw), str(out), Settings(min_scored=1))
     assert (summary["new"], summary["changed"], summary["unchanged"], summary["published"]) == (0, 0, 3, True)
     assert summary["notices"] == ["--min-scored changed since the last build: the analytics are computed again "
                                   "(no file parsed)"]
     assert read_table(out, "provider_quality")["quality_rank"].notna().any()
-    assert build_warehouse(str(raw), str(out), min_scored=1)["published"] is False  # recorded: nothing to do again
+    assert build_warehouse(str(raw), str(out), Settings(min_scored=1))["published"] is False  # recorded: nothing to do again
 
 
 # --- any sequence of changes: the published result equals a full rebuild --------------------

@@ -29,17 +29,25 @@ import newsfm.pipelines.discover as discover_module
 import newsfm.pipelines.flows as flows
 import newsfm.pipelines.state as state
 from newsfm.pipelines.discover import (
-    LINK_LOOP, NOT_UTF8_NAME, OUTSIDE_LINK, content_hash, printable_path, read_batch, read_file, read_folder,
-    undecodable_path, walk,
+    LINK_LOOP,
+    NOT_UTF8_NAME,
+    OUTSIDE_LINK,
+    content_hash,
+    printable_path,
+    read_batch,
+    read_file,
+    read_folder,
+    undecodable_path,
+    walk,
 )
 from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import ENTRIES, LOCK, Layout
 from newsfm.pipelines.store import current_snapshot, read_table
+from newsfm.transforms.extract import extract
+from newsfm.transforms.pipeline import tables_of
+from newsfm.transforms.settings import DEFAULTS
 from tests.conftest import news, paths_under, walked
 from tests.reliability import FUZZ_EXAMPLES, record
-from newsfm.transforms.pipeline import tables_of
-from newsfm.transforms.extract import extract
-from newsfm.transforms.settings import DEFAULTS
 
 AS_ROOT = os.geteuid() == 0
 ROOT_SKIP = "runs as root, whom chmod does not stop; the same code path is covered by a refused os.open/os.scandir"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from newsfm.transforms import keys
 from newsfm.transforms.keys import article_id, canonical_url, provider_domain, topic_slug
+from tests.conftest import examples
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ url_texts = st.tuples(
 ).map("".join)
 
 
-@settings(max_examples=1000)
+@settings(max_examples=examples(1000))
 @given(url_texts)
 def test_plain_urls_take_a_short_way_to_the_same_canonical_url(url):
     try:

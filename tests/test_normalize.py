@@ -5,12 +5,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tests.conftest import SEED, news
 from newsfm.transforms.extract import extract
 from newsfm.transforms.keys import article_id
-from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.normalize import normalize_batch
+from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.schema import TABLES
+from tests.conftest import SEED, news
 
 UTC = dt.timezone.utc
 A_URL = "https://www.site1.com/story-a/?utm_source=feed"

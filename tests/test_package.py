@@ -18,6 +18,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.integration  # pip builds and installs, newsfm runs in subprocesses
+
 PACKAGE_FOLDERS = {"pipelines": "newsfm/pipelines", "transforms": "newsfm/transforms", "synthetic": "newsfm/synthetic",
                    "src/newsfm": "newsfm"}
 
@@ -75,6 +77,7 @@ def test_the_sdist_makes_the_same_wheel(wheel, tmp_path):
 def test_the_installed_package_builds_reports_and_reads_from_outside_the_checkout(installed, tmp_path):
     script = f"""
 import sys, newsfm
+
 assert newsfm.__file__.startswith({str(installed)!r}), newsfm.__file__
 summary = newsfm.build({str(REPO / "data" / "raw")!r}, "out")
 with newsfm.open("out") as snap:

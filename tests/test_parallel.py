@@ -3,10 +3,14 @@
 import os
 import shutil
 
+import pytest
+
 from newsfm.pipelines import parallel
 from newsfm.pipelines.parts import read_part_table
-from tests.conftest import SEED
 from newsfm.transforms.normalize import PART_SCHEMAS
+from tests.conftest import SEED
+
+pytestmark = pytest.mark.integration  # subprocesses, Prefect or worker processes
 
 
 def test_worker_pool_parses_in_other_processes_with_the_same_result(tmp_path):

@@ -17,6 +17,8 @@ from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, 
 from newsfm.pipelines.prefect_api import TemporaryApi
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.integration  # subprocesses, Prefect or worker processes
+
 NEWSFM = REPO / ".venv" / "bin" / "newsfm"
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 

@@ -10,6 +10,7 @@ from newsfm.transforms.article import Article
 from newsfm.transforms.extract import extract
 from newsfm.transforms.keys import article_id
 from newsfm.transforms.pipeline import tables_of
+from tests.conftest import examples
 
 
 @given(st.binary(max_size=3000))
@@ -65,7 +66,7 @@ def test_valid_articles_round_trip_exactly(document, style):
     assert [r.quality for r in article.related] == [r.get("quality") for r in document.get("related", [])]
 
 
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), articles), max_size=8))
 def test_every_file_once_and_one_article_per_canonical_url(files):
     extracted = [

@@ -24,7 +24,7 @@ from newsfm.pipelines.layout import SNAPSHOTS, Layout
 from newsfm.pipelines.store import KEEP_SNAPSHOTS, current_snapshot, output_lock, prepare_output, publish
 from newsfm.transforms.pipeline import build_tables
 from newsfm.transforms.schema import TABLES, frame
-from tests.conftest import MINIMAL, SEED, news, write_snapshot
+from tests.conftest import MINIMAL, SEED, examples, news, write_snapshot
 from tests.test_store import layers_of
 
 
@@ -175,10 +175,11 @@ class Handles(RuleBasedStateMachine):
 def test_any_interleaving_of_publishes_opens_and_closes(tmp_path):
     Handles.tmp = str(tmp_path)
     runner = Handles.TestCase
-    runner.settings = settings(max_examples=25, stateful_step_count=12, deadline=None)
+    runner.settings = settings(max_examples=examples(25), stateful_step_count=12, deadline=None)
     runner().runTest()
 
 
+@pytest.mark.integration  # a subprocess
 def test_a_dead_readers_lease_does_not_hold_its_snapshot(tmp_path):
     out = tmp_path / "out"
     first = publish_layers(out, {"warehouse": {"sources": sources_of(1)}})

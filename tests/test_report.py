@@ -18,9 +18,9 @@ import pytest
 from newsfm.pipelines.discover import read_folder
 from newsfm.pipelines.report import SECTIONS, headline_markdown, write_report
 from newsfm.pipelines.store import publish
-from tests.conftest import write_snapshot
 from newsfm.transforms.pipeline import tables_of
 from newsfm.transforms.schema import BOOL, DATE, FLOAT, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME, frame
+from tests.conftest import write_snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "analysis.ipynb"
@@ -269,6 +269,7 @@ def test_headline_markdown(full_out, empty_out):
     assert "| best-ranked provider | — |" in headline_markdown(empty_out)
 
 
+@pytest.mark.integration  # a Jupyter kernel
 @pytest.mark.parametrize("output", ["full_out", "empty_out", "bundled_out"])
 def test_notebook_runs(output, request, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
@@ -283,6 +284,7 @@ def test_notebook_runs(output, request, monkeypatch):
     assert not errors
 
 
+@pytest.mark.integration  # Chromium
 @pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK), reason="Debian's chromium is not installed (apt-get install chromium)"
 )

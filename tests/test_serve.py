@@ -6,11 +6,14 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from newsfm.pipelines.store import read_table
 from tests.conftest import SEED
 from tests.prefect_server import clean_env, prefect_server, stop, wait_for
+
+pytestmark = pytest.mark.integration  # subprocesses, Prefect or worker processes
 
 REPO = Path(__file__).resolve().parent.parent
 NEWSFM = Path(sys.executable).parent / "newsfm"
@@ -43,6 +46,7 @@ def test_a_served_deployment_runs_when_triggered_and_publishes_the_tables(tmp_pa
 
             deployed = wait_for(deployment, 120, "the deployment is served", serving)
             assert deployed["schedules"][0]["schedule"]["cron"] == "0 0 1 1 *"
+            assert deployed["parameters"]["settings"] == {"workers": 1}  # only the settings given
             def created():  # a server busy with the deployment's start-up may answer an error first: ask again
                 response = httpx.post(f"{api}/deployments/{deployed['id']}/create_flow_run", json={}, timeout=10)
                 return response.json() if response.status_code == 201 else None
@@ -65,11 +69,14 @@ def test_the_prefect_yaml_deployment_matches_the_flow():
     from prefect.client.schemas.schedules import CronSchedule
 
     from newsfm.pipelines.flows import build_warehouse
+    from newsfm.transforms.settings import Settings
 
     project = yaml.safe_load((REPO / "prefect.yaml").read_text())
     (deployment,) = project["deployments"]
     path, function = deployment["entrypoint"].split(":")
     assert (REPO / path).is_file() and function == build_warehouse.fn.__name__
     build_warehouse.validate_parameters(deployment["parameters"])  # raises on an unknown or mistyped one
+    given = build_warehouse.validate_parameters({"settings": {"workers": 2, "batch_size": 10}})["settings"]
+    assert given == Settings(workers=2, batch_size=10)  # a deployment's mapping of settings: the rest default
     assert CronSchedule(cron=deployment["schedules"][0]["cron"]).cron == "*/15 * * * *"
     assert deployment["concurrency_limit"] == 1

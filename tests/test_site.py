@@ -27,16 +27,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsfm.pipelines.discover import read_folder
-from newsfm.transforms.article import Article, Image, OrganizationEntry, SiteConfig, to_logos, to_organization, to_site_config
-from newsfm.transforms.pipeline import tables_of
-from newsfm.transforms.extract import extract
+from newsfm.transforms.article import (
+    Article,
+    Image,
+    OrganizationEntry,
+    SiteConfig,
+    to_logos,
+    to_organization,
+    to_site_config,
+)
 from newsfm.transforms.combine import PAGE_MESSAGE
+from newsfm.transforms.extract import extract
 from newsfm.transforms.frontmatter import Rejected, read_yaml_mapping
 from newsfm.transforms.keys import article_id
+from newsfm.transforms.pipeline import tables_of
 from newsfm.transforms.site import (
-    ARTICLE, MARKDOWN, NEWS_COLLECTION, ORGANIZATION, OTHER, SITE_CONFIG, SITE_CONFIG_NAMES, TAXONOMY, YAML, absolute_url,
-    collection_of, file_kind, news_verdict, site_base_url, site_root,
+    ARTICLE,
+    MARKDOWN,
+    NEWS_COLLECTION,
+    ORGANIZATION,
+    OTHER,
+    SITE_CONFIG,
+    SITE_CONFIG_NAMES,
+    TAXONOMY,
+    YAML,
+    absolute_url,
+    collection_of,
+    file_kind,
+    news_verdict,
+    site_base_url,
+    site_root,
 )
+from tests.conftest import examples
 
 SITE = Path(__file__).parent / "site"
 ROBOT, TALK = article_id("https://www.alpha.com/news/robot"), article_id("https://youtube.com/watch?v=talk42")
@@ -323,7 +345,7 @@ DOCUMENTS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     folders=st.lists(st.sampled_from(["_news", "_learning", "news", "_data", "topics", "organizations", "_archive"]),
                      max_size=4),
@@ -357,7 +379,7 @@ def kind_by_path_parts(path: str) -> tuple[str, str | None]:
     return OTHER, collection
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(2000))
 @given(st.lists(st.sampled_from(["_news", "_data", "topics", "organizations", "a", ".", "..", "", "x.md", ".md", "x.MD",
                                  "_config.yml", "y.yaml", "x.", "_learning", "/"]), max_size=6).map("/".join))
 def test_a_paths_kind_is_what_its_parts_say(path):

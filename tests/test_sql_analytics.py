@@ -21,21 +21,21 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from newsfm.pipelines.discover import read_folder
+from newsfm.pipelines.sql import stories
 from newsfm.pipelines.sql.analytics import analytics_queries
 from newsfm.pipelines.sql.common import arrow_reader
-from newsfm.pipelines.sql import stories
 from newsfm.pipelines.sql.stories import component_roots
 from newsfm.synthetic.corpus import generate_corpus
-from tests.conftest import REPO
-from tests.handbuilt import handbuilt_warehouse
-from tests.test_analytics_stories import HAND_BUILT
-from tests.test_analytics_topics import warehouses as topic_warehouses
 from newsfm.transforms.analytics import analytics_tables
 from newsfm.transforms.analytics.stories import component_roots as reference_roots
 from newsfm.transforms.extract import extract
 from newsfm.transforms.normalize import normalize_batch
 from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.schema import TABLES, conform, frame, to_frame
+from tests.conftest import REPO, examples
+from tests.handbuilt import handbuilt_warehouse
+from tests.test_analytics_stories import HAND_BUILT
+from tests.test_analytics_topics import warehouses as topic_warehouses
 
 UTC = dt.timezone.utc
 WAREHOUSE = [name for name, spec in TABLES.items() if spec.layer == "warehouse"]
@@ -363,7 +363,7 @@ def story_warehouses(draw) -> tuple[dict[str, pd.DataFrame], float, int]:
     return built, draw(st.sampled_from([0.0, 1.0, 10.0])), draw(st.integers(0, 3))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(story_warehouses())
 def test_random_warehouses(case):
     built, prior_weight, min_scored = case
@@ -379,7 +379,7 @@ def graphs(draw) -> tuple[int, list[tuple[int, int]]]:
     return n_nodes, draw(st.lists(st.tuples(node, node), max_size=90))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(graphs())
 def test_component_roots_match_the_reference(graph):
     n_nodes, edges = graph
@@ -401,3 +401,15 @@ def test_component_roots_of_long_chains(order):
     edges = list(zip(path[:-1].tolist(), path[1:].tolist()))
     roots = component_roots(n_nodes, path[:-1], path[1:])
     assert roots.tolist() == reference_roots(n_nodes, edges) == [0] * n_nodes
+
+
+def test_each_pandas_reference_and_its_sql_twin_name_each_other():
+    """transforms/analytics/<family>.py and pipelines/sql/<family>.py: found from either side."""
+    families = sorted(path.stem for path in (REPO / "transforms" / "analytics").glob("*.py")
+                      if path.stem not in ("__init__", "headlines"))
+    assert families == sorted(path.stem for path in (REPO / "pipelines" / "sql").glob("*.py")
+                              if path.stem not in ("__init__", "analytics", "common", "engine"))
+    for family in families:
+        reference = (REPO / "transforms" / "analytics" / f"{family}.py").read_text().split('"""')[1]
+        twin = (REPO / "pipelines" / "sql" / f"{family}.py").read_text().split('"""')[1]
+        assert f"pipelines/sql/{family}.py" in reference and f"transforms.analytics.{family}" in twin, family

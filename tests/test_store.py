@@ -26,17 +26,17 @@ from newsfm.pipelines.layout import CURRENT, LAYERS, LEASES, SNAPSHOTS
 from newsfm.pipelines.store import (
     KEEP_SNAPSHOTS,
     OutputError,
-    output_lock,
     current_snapshot,
+    output_lock,
     prepare_output,
     publish,
     read_manifest,
     read_table,
     remove_old_snapshots,
 )
-from tests.conftest import write_snapshot
 from newsfm.transforms.pipeline import build_tables
 from newsfm.transforms.schema import TABLES, WAREHOUSE, SchemaMismatch, conform
+from tests.conftest import write_snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "data" / "raw" / "2020-06-10-amazon-suspends-police-use-of-rekognition.md"
@@ -555,6 +555,7 @@ def test_a_second_writer_waits_for_the_lock_and_then_gives_up(tmp_path):
         assert notice is None
 
 
+@pytest.mark.integration  # a subprocess
 def test_the_lock_of_a_killed_run_is_recovered_at_once_with_a_notice(tmp_path):
     """flock dies with its process; the pid the killed run left in the lock file becomes a notice."""
     prepare_output(tmp_path)

@@ -17,9 +17,9 @@ import pyarrow.compute as pc
 
 from newsfm.transforms.keys import topic_slug
 from newsfm.transforms.normalize import DUPLICATE, PART_SCHEMAS, SKIPPED, append
+from newsfm.transforms.schema import TABLES, check_nulls
 from newsfm.transforms.seen_fields import field_counts, fields_table
 from newsfm.transforms.site import ARTICLE, NEWS_COLLECTION, OTHER, SITE_CONFIG, absolute_url, collection_of, site_root
-from newsfm.transforms.schema import TABLES, check_nulls
 
 # (part table name, columns or None for all) → that part table over every batch
 Load = Callable[[str, Sequence[str] | None], pa.Table]
@@ -128,9 +128,11 @@ PAGE_MESSAGE = "not a news item: a page of the site without front matter; news i
 def mark_site_pages(sources: pa.Table, roots: set[str]) -> pa.Table:
     """In a site (a folder of `roots`, or below one), a Markdown file outside `_news` without front
     matter is one of the site's own pages (`README.md`), not a broken news item: `skipped`, `not_news`."""
+    if not roots or not sources.num_rows:  # (pyarrow 19 crashes on indices_nonzero of no chunks)
+        return sources
     maybe = pc.and_(pc.equal(sources.column("kind"), ARTICLE), pc.equal(sources.column("reason"), "no_front_matter"))
     at = pc.indices_nonzero(pc.fill_null(maybe, False))
-    if not len(at) or not roots:
+    if not len(at):
         return sources
     pages = [index for index, path in zip(at.to_pylist(), sources.column("source_path").take(at).to_pylist())
              if collection_of(path) != NEWS_COLLECTION and any(not root or path.startswith(root + "/") for root in roots)]

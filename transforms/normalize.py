@@ -8,16 +8,17 @@ caches between runs; `transforms.combine` turns all parts into the warehouse tab
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Iterable
 
 import pyarrow as pa
 
-from newsfm.transforms.article import Article, Image, OrganizationEntry, Provider, SiteConfig, TopicEntry
+from newsfm.transforms.article import Article, Image, OrganizationEntry, Provider, RelatedItem, SiteConfig, TopicEntry
 from newsfm.transforms.extract import Extracted
 from newsfm.transforms.frontmatter import SKIPPED_REASONS
 from newsfm.transforms.keys import article_id, canonical_url, related_owner_id, short_hash
-from newsfm.transforms.site import site_base_url, site_root
 from newsfm.transforms.schema import BOOL, INT, SMALL_INT, TABLES, TEXT, TEXT_LIST, UTC_TIME
+from newsfm.transforms.site import site_base_url, site_root
 
 LOADED, DUPLICATE, REJECTED, SKIPPED = "loaded", "duplicate", "rejected", "skipped"
 IMAGE_COLUMNS = ("url", "width", "height", "is_cached", "title")
@@ -53,6 +54,15 @@ PART_SCHEMAS = {
     # every document of its kind that was read (loaded or not): its key paths (transforms.seen_fields)
     "field_paths": pa.schema([SOURCE_PATH, ("kind", TEXT), ("published_at", UTC_TIME),
                               ("paths", pa.list_(pa.dictionary(pa.int32(), TEXT)))]),
+}
+
+
+# The columns of `articles` and `related` that are the record's field of the same name, as it is
+# (the others are keys, computed here): a new field of `Article` or `RelatedItem` lands in the
+# column of its name without a change here.
+AS_WRITTEN = {
+    table: [field.name for field in fields(record) if field.name in TABLES[table].columns]
+    for table, record in (("articles", Article), ("related", RelatedItem))
 }
 
 
@@ -115,51 +125,18 @@ def add_article(batch: Batch, path: str, article: Article) -> str:
     canonical = canonical_url(article.key_url)
     key = short_hash(canonical)
     provider = article.provider
-    append(
-        batch["articles"],
-        article_id=key,
-        source_path=path,
-        title=article.title,
-        excerpt=article.excerpt,
-        featured_content=article.featured_content,
-        category=article.category,
-        type=article.type,
-        published_at=article.published_at,
-        web_url=article.web_url,
-        url_source=article.url_source,
-        canonical_url=canonical,
-        amp_web_url=article.amp_web_url,
-        cdn_amp_web_url=article.cdn_amp_web_url,
-        original_url=article.original_url,
-        quality=article.quality,
-        heat=article.heat,
-        published=article.published,
-        provider_domain=provider.domain if provider else None,
-    )
+    append(batch["articles"], article_id=key, source_path=path, canonical_url=canonical,
+           provider_domain=provider.domain if provider else None,
+           **{name: getattr(article, name) for name in AS_WRITTEN["articles"]})
     if provider:
         add_mention(batch, path, key, article.published_at, provider)
     for position, name in enumerate(article.topics):
         append(batch["topic_names"], source_path=path, article_id=key, position=position, topic_name=name)
     add_images(batch, path, "article", key, article.images)
     for position, item in enumerate(article.related):
-        append(
-            batch["related"],
-            source_path=path,
-            article_id=key,
-            position=position,
-            related_article_id=article_id(item.key_url),
-            title=item.title,
-            excerpt=item.excerpt,
-            published_at=item.published_at,
-            web_url=item.web_url,
-            original_url=item.original_url,
-            url_source=item.url_source,
-            amp_web_url=item.amp_web_url,
-            cdn_amp_web_url=item.cdn_amp_web_url,
-            type=item.type,
-            provider_domain=item.provider.domain if item.provider else None,
-            quality=item.quality,
-        )
+        append(batch["related"], source_path=path, article_id=key, position=position,
+               related_article_id=article_id(item.key_url), provider_domain=item.provider.domain if item.provider else None,
+               **{name: getattr(item, name) for name in AS_WRITTEN["related"]})
         if item.provider:
             add_mention(batch, path, key, item.published_at, item.provider)
         add_images(batch, path, "related", related_owner_id(key, position), item.images)

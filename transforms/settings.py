@@ -1,24 +1,52 @@
-"""Every setting of a build and its default, in one place.
+"""Every setting of a build, declared once: its default, its help, its bounds, what it changes.
 
-The CLI's option defaults, the flow's parameters (and so `prefect.yaml`, which names only the
-folders), the state record's settings key and the pure reference pipeline all read them here.
+The CLI's options (`pipelines/cli.py`, and so docs/cli.md), the flows' `settings` parameter
+(and so `prefect.yaml`, which names only the folders), the state record's keys (`parsing` and
+`analytics` below) and the pure reference pipeline all read them here. Adding a setting is one
+`setting(...)` line here; `newsfm docs` then documents its option.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+
+PARSING, ANALYTICS = "parsing", "analytics"  # what a setting changes, beyond how a build runs
+BUILD_COMMANDS = ("build", "serve")
+
+
+def setting(default, help: str, minimum: float, changes: str | None = None, commands: tuple[str, ...] = BUILD_COMMANDS,
+            shown_default: str | None = None):
+    """A field of `Settings`: its default and what the CLI and the state record need to know of it.
+
+    `changes`: PARSING when it changes a file's rows (another value: a full build), ANALYTICS
+    when it changes only the analytics (another value: they are computed again), None otherwise.
+    `commands`: the `newsfm` commands that take it as an option.
+    """
+    return field(default=default, metadata={"help": help, "minimum": minimum, "changes": changes,
+                                            "commands": commands, "shown_default": shown_default})
 
 
 @dataclass(frozen=True)
 class Settings:
-    batch_size: int = 2000  # files per task run and per part: about 30 MB of rows in a worker
-    max_file_bytes: int = 1024 * 1024  # larger files are rejected as too_large, unread
-    prior_weight: float = 10.0  # k of provider_quality.quality_shrunk
-    min_scored: int = 3  # scores a provider needs to get a quality_rank
-    workers: int | None = None  # processes that parse batches; None: one per core
-    memory_mb: int = 160  # DuckDB's memory limit for analytics (it spills beyond it); its RSS is ~100 MB more
-    lock_timeout: float = 600.0  # seconds to wait for another run writing the output folder
+    batch_size: int = setting(
+        2000, "Files per Prefect task run and per part (about 30 MB of rows in a worker).", minimum=1)
+    max_file_bytes: int = setting(
+        1024 * 1024, "Larger files are rejected as too_large, unread.", minimum=1, changes=PARSING)
+    prior_weight: float = setting(
+        10.0, "Weight k of the all-provider mean in provider_quality.quality_shrunk.", minimum=0, changes=ANALYTICS,
+        commands=(*BUILD_COMMANDS, "analytics"))
+    min_scored: int = setting(
+        3, "Scores a provider needs to get a quality_rank.", minimum=1, changes=ANALYTICS,
+        commands=(*BUILD_COMMANDS, "analytics"))
+    workers: int | None = setting(
+        None, "Processes that parse batches; combine and analytics run in one more (1: all in the flow's own "
+        "process).", minimum=1, shown_default="one per core")
+    memory_mb: int = setting(
+        160, "DuckDB's memory limit for the analytics, in MB (its RSS is about 100 MB more); beyond it DuckDB "
+        "spills to OUT_DIR/state/spill.", minimum=64, commands=(*BUILD_COMMANDS, "analytics"))
+    lock_timeout: float = setting(
+        600.0, "Seconds to wait for another run writing OUT_DIR before giving up (exit 2).", minimum=0)
 
     @property
     def worker_count(self) -> int:
@@ -27,12 +55,15 @@ class Settings:
     @property
     def analytics(self) -> dict:
         """What the analytics tables depend on besides the warehouse."""
-        return {"prior_weight": self.prior_weight, "min_scored": self.min_scored}
+        return self.changing(ANALYTICS)
 
     @property
     def parsing(self) -> dict:
         """What a file's rows depend on besides its bytes."""
-        return {"max_file_bytes": self.max_file_bytes}
+        return self.changing(PARSING)
+
+    def changing(self, what: str) -> dict:
+        return {spec.name: getattr(self, spec.name) for spec in fields(self) if spec.metadata["changes"] == what}
 
 
 DEFAULTS = Settings()

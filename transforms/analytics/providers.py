@@ -1,5 +1,8 @@
 """Provider quality: volume, quality distribution and a shrunk quality rank per provider.
 
+The reference: builds compute the same tables in DuckDB with its SQL twin, `pipelines/sql/providers.py`
+(tests/test_sql_analytics.py holds the two equal).
+
 A provider appears in the warehouse as the provider of its own articles and of items in
 other articles' `related` lists. Quality figures are taken over these appearances (each row
 once), so a provider seen only in related lists still gets a score. `include_related=False`

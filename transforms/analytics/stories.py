@@ -1,5 +1,8 @@
 """Stories: groups of articles about one event, and which providers break them first.
 
+The reference: builds compute the same tables in DuckDB with its SQL twin, `pipelines/sql/stories.py`
+(tests/test_sql_analytics.py holds the two equal).
+
 The graph joins each article to each item of its `related` list; a story is a connected
 component of it. Components come from an iterative union-find over integer positions, so a
 warehouse of 100,000 articles takes about two seconds and long chains cannot hit the recursion

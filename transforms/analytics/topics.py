@@ -1,5 +1,8 @@
 """Topic coverage: who covers each topic, how well and when; daily attention; topic pairs.
 
+The reference: builds compute the same tables in DuckDB with its SQL twin, `pipelines/sql/topics.py`
+(tests/test_sql_analytics.py holds the two equal).
+
 Everything starts from `filed`: one row per (topic, article) of `article_topics`, with the
 article's provider, quality, published_at and number of related rows. The taxonomy rollup
 reuses the same figures over (ancestor, article) pairs, each pair once, so a parent counts an
