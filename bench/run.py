@@ -3,6 +3,7 @@
     python bench/run.py --sizes 20000 100000 [--seed 0] [--work /tmp/newsfm-bench]
                         [--only naive,dlt,newsfm,newsfm-again,newsfm-server] [--timeout 1800]
                         [--style smartable pydump hand mix]
+    python bench/run.py --sizes 100000 1000000 --incremental 1 1000 --reuse-corpus
 
 For each style and size: generate a corpus once (`newsfm generate N DIR --seed S --style X`),
 then run each tool
@@ -11,7 +12,8 @@ peak RSS of the whole process tree (sampled every 50 ms, summed over the process
 descendants) and of the largest single process of each role (the tool's own process, Prefect's
 server, the workers: parse workers, combine and analytics), user+sys CPU seconds of the tree, and the tables and rows it wrote. Prints a
 Markdown table per size and writes bench/RESULTS.md (sizes not run this time are kept; with
---only, the tools not run are kept from the previous run of the same corpus).
+--only, the tools not run are kept from the previous run of the same corpus). With --incremental,
+the incremental lines of each size instead (bench/incremental.py), kept beside the race's.
 """
 
 from __future__ import annotations
@@ -630,6 +632,8 @@ def render(data: dict) -> str:
             rows_detail(record),
         ]
     out += growth(sizes)
+    if data.get("incremental"):
+        out += incremental_section(data["incremental"])
     runs_sizes = " ".join(str(r["size"]) for r in sizes) or "2000"
     out += [
         "",
@@ -641,6 +645,34 @@ def render(data: dict) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def run_incremental(data: dict, args: argparse.Namespace) -> None:
+    """The incremental lines of each size (smartable style), recorded beside the race's results."""
+    from incremental import measure, table
+
+    for size in args.sizes:
+        corpus, _info = make_corpus(size, args.seed, "smartable", args.work, args.reuse_corpus, args.templates)
+        result = measure(corpus, args.work / f"out-incremental-{size}", args.incremental or [1, 1000])
+        data.setdefault("incremental", {})[f"{size:,}"] = {
+            **result, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "git": git_revision()}
+        print(table(data["incremental"]), flush=True)
+        if not args.no_results:
+            RESULTS.write_text(render(data))
+
+
+def incremental_section(results: dict) -> list[str]:
+    from incremental import table
+
+    runs = "; ".join(f"{size}: {result['date']} at commit {result['git']}" for size, result in results.items())
+    return [
+        "", "## Incremental builds", "",
+        "Written by `python bench/run.py --incremental` (bench/incremental.py): a full build, then builds after "
+        "changing (a title edited), adding (a copy with its own `webUrl`) and deleting files spread over the "
+        "corpus; the work in the flow (Prefect's start-up aside) and its share of the full build's. "
+        f"Runs: {runs}.", "",
+        table(results),
+    ]
 
 
 def heading_style(record: dict) -> str:
@@ -696,6 +728,9 @@ def main() -> None:
                         help="run every tool this many times, in rounds, and report the median run (all walls shown)")
     parser.add_argument("--style", nargs="+", default=["smartable"], choices=STYLES,
                         help="front-matter styles of the corpora (newsfm generate --style): the race is run per style")
+    parser.add_argument("--incremental", type=int, nargs="*", metavar="FILES",
+                        help="instead of the race: per size, a full build and builds after changing, adding and "
+                             "deleting FILES files (default 1 and 1000; see bench/incremental.py)")
     args = parser.parse_args()
     args.only = [t.strip() for t in args.only.split(",") if t.strip()]
     unknown = [t for t in args.only if t not in TOOLS]
@@ -708,6 +743,9 @@ def main() -> None:
         print("note: cannot adopt orphaned processes here: a tool's processes that outlive it are not measured")
 
     data = load_previous()
+    if args.incremental is not None:
+        run_incremental(data, args)
+        return
     for style, size in ((style, size) for style in args.style for size in args.sizes):
         record = run_size(size, style, args)
         print(f"\n{size:,} files (seed {args.seed}{heading_style(record)}):\n\n{size_table(record)}\n\n"

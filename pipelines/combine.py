@@ -1,155 +1,274 @@
-"""Parts → the warehouse tables, out of core: what `transforms.combine.combine_parts` does, in
-memory bounded by a key range rather than by the corpus.
+"""Parts → the warehouse tables, a segment at a time, combining again only what a change touches.
 
-Every part is read once, a part at a time, and its live rows are scattered into key ranges
-on disk (`pipelines.spill`): the rows of articles, related items, topic names, mentions and
-images by the article id of their file, sources by path. The rows of one article id are
-then in one range, so each range is combined on its own with the pure functions of
-`transforms.combine` (winners, their rows, sorted), and a table written range after range
-is in its order. What crosses ranges is small and kept in memory: the contested article
-ids' winners (for marking duplicates), topic-name and provider-name counts, each provider's
-latest logo, the taxonomy, organizations and sites (dimension files), the folders holding a
-`_config.yml`, and the count of each key path the files hold (`fields`), added up a part at a time.
+Every live file's rows are kept by segment (`pipelines.segments`): a range of article ids, so
+the files that give one article (and so its winner and duplicates) are in one segment, which
+`transforms.combine.combine_segment` combines on its own into a file of each large warehouse
+table and a few small partials. What crosses segments is small: the taxonomy, sites and
+site folders (which every segment's combine is given) and the partials, from which the whole
+tables (topics, providers, fields, the providers' images) are made each build.
+
+- A full build scatters every live part's rows into a new store, then combines every segment.
+- An incremental build (the published snapshot's store at hand, `reusable`) drops the rows of
+  the files changed or deleted from the segments that held them, adds the rows parsed this run
+  to theirs, and combines only those segments; the others' store files and warehouse files
+  are hard links to the last build's. A change of the taxonomy, of a site's `_config.yml` or of
+  the sites' folders reaches every segment: all are combined again.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.layout import Layout, table_folder
 from newsfm.pipelines.parts import LiveFiles, read_part_table
-from newsfm.pipelines.spill import Ranges, bounds_of, fresh_folder, hex_bounds, range_count
-from newsfm.pipelines.store import SnapshotWriter
+from newsfm.pipelines.segments import DIMENSIONS, PART_DIMENSIONS, PARTIALS, SegmentStore, dimension_schema
+from newsfm.pipelines.spill import Ranges, fresh_folder, hex_bounds, range_count, read_stream
+from newsfm.pipelines.store import SnapshotWriter, current_snapshot, read_manifest
 from newsfm.transforms.combine import (
-    build_providers,
-    build_topics,
-    contested,
-    counts_of,
-    file_under_topics,
-    finish,
-    latest_logos,
-    mark_duplicates,
-    mark_site_pages,
-    of_winners,
-    pick_winners,
+    CANDIDATES,
+    SEGMENT_TABLES,
+    combine_segment,
+    combine_whole,
+    segment_keys,
     site_roots,
-    summed,
-    with_absolute_urls,
 )
 from newsfm.transforms.normalize import PART_SCHEMAS
-from newsfm.transforms.seen_fields import COUNTS_SCHEMA, field_counts, fields_table, merged, not_read
-from newsfm.transforms.summary import file_figures, ledger_counts
-
-BY_ARTICLE = {"articles": "article_id", "related": "article_id", "topic_names": "article_id",
-              "mentions": "article_id", "images": "owner_id"}  # owner_id starts with its article's id
-DIMENSIONS = ("taxonomy", "organizations", "sites")
-OWNER_TYPES = ("article", "provider", "related")  # the order of `images`
-
+from newsfm.transforms.seen_fields import not_read
+from newsfm.transforms.site import SITE_CONFIG
+from newsfm.transforms.summary import file_figures
 
 NOT_READ_SHOWN = 5  # fields not read that the run summary names
+PROVIDER_IMAGES = "part-providers.parquet"  # the file of `images` that holds the providers' images
+EVERY_SEGMENT = ("taxonomy", "sites", "configs")  # dimensions whose change reaches every segment
 
 
-def combine_into(out: Path, snapshot: SnapshotWriter, live: LiveFiles) -> tuple[dict[str, int], dict]:
-    """`combine_out_of_core` as the flow runs it, in a process of its own; returns the rows
-    written and the file figures (with the fields most often not read)."""
-    combine_out_of_core(out, live, snapshot)
-    ledger = snapshot.read("warehouse", "sources", ["status", "kind", "reason"])
-    figures = file_figures(ledger_counts(ledger))
-    unread = not_read(snapshot.read("warehouse", "fields").to_pylist(), NOT_READ_SHOWN)
+def segment_file(segment: int) -> str:
+    return f"part-{segment:05d}.parquet"
+
+
+@dataclass
+class Build:
+    """What a build's combine is given: the live files, what changed, the parts of this run."""
+
+    live: LiveFiles
+    gone: pa.Table  # the files changed or deleted since the state record, with the part it names for each
+    part_ids: list[str]  # the parts of this run's batches
+    recorded_snapshot: str | None  # the snapshot the state record describes, when made by this combining code
+    segments: int  # the segment count asked for (0: by size)
+
+
+def combine_into(out: Path, snapshot: SnapshotWriter, build: Build) -> tuple[dict[str, int], dict]:
+    """Write every warehouse table into `snapshot` (and the store of its segments), in a process
+    of its own; returns the rows written and the file figures (with the fields most often not read)."""
+    previous = reusable(out, build)
+    if previous:
+        store = SegmentStore.create(out, snapshot.id, previous.count)
+        whole = combine_changed(out, snapshot, store, previous, build)
+        fresh_folder(Layout(out).spill).rmdir()
+    else:
+        whole = combine_full(out, snapshot, build.live, build.segments)
+    unread = not_read(whole["fields"].to_pylist(), NOT_READ_SHOWN)
+    figures = file_figures(whole["ledger"].to_pandas())
     return snapshot.rows, {**figures, "not_read": [[row["kind"], row["key_path"], row["files"]] for row in unread]}
 
 
-def combine_out_of_core(out: Path, live: LiveFiles, snapshot: SnapshotWriter) -> None:
-    """Write every warehouse table of the `live` files into `snapshot`."""
+def reusable(out: Path, build: Build) -> SegmentStore | None:
+    """The store of the published snapshot, when this build may start from it: the state record
+    describes that snapshot, its combining code is this one and the segment count is the one asked."""
+    published = current_snapshot(out)
+    if not (published and published.name == build.recorded_snapshot):
+        return None
+    store = SegmentStore.open(out, read_manifest(out).get("segments"))
+    return store if store and build.segments in (0, store.count) else None
+
+
+def segment_count(out: Path, live: LiveFiles, segments: int) -> int:
+    """The segments of a new store: `segments`, or (0) about RANGE_BYTES of parts each (a power of two)."""
+    if segments:
+        return segments
     layout = Layout(out)
-    scratch = fresh_folder(layout.spill)
-    count = range_count(sum(file.stat().st_size for part_id in live.per_part for file in layout.part(part_id).iterdir()))
-    ranges = {name: Ranges(scratch / name, PART_SCHEMAS[name], key, hex_bounds(count)) for name, key in BY_ARTICLE.items()}
-    ranges["sources"] = Ranges(scratch / "sources", PART_SCHEMAS["sources"], "source_path",
-                               bounds_of(live.paths(), live.files, count))
-    dimensions = {name: [PART_SCHEMAS[name].empty_table()] for name in DIMENSIONS}
-    counts, roots = COUNTS_SCHEMA.empty_table(), set()
-    for part_id, paths in live.by_part(scratch / "live", count):
-        every_file_live = len(paths) == read_part_table(out, part_id, "sources", ["source_path"]).num_rows  # a row per file
-        for name in [*ranges, *DIMENSIONS, "field_paths"]:
-            table = read_part_table(out, part_id, name)
-            if not every_file_live:
-                table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
-            if name == "field_paths":
-                counts = merged(counts, field_counts(table))
-            elif name in ranges:
-                ranges[name].add(table)
-                if name == "sources":
-                    roots |= site_roots(table)
+    return range_count(sum(file.stat().st_size for part_id in live.per_part for file in layout.part(part_id).iterdir()))
+
+
+def combine_full(out: Path, snapshot: SnapshotWriter, live: LiveFiles, segments: int = 0) -> dict[str, pa.Table]:
+    """A full build: every live file's rows scattered into a new store of `segments` segments
+    (see `segment_count`), every segment combined. Returns `combine_whole`'s tables."""
+    store = SegmentStore.create(out, snapshot.id, segment_count(out, live, segments))
+    ranges = {name: store.ranges(name) for name in CANDIDATES}
+    dimensions = {name: [dimension_schema(name).empty_table()] for name in DIMENSIONS}
+    for part_id, paths in live.by_part(fresh_folder(Layout(out).spill) / "live", store.count):
+        for name, table in part_rows(out, part_id, paths).items():
+            if name in ranges:
+                ranges[name].add(*table)
             else:
                 dimensions[name].append(table)
-    taxonomy, organizations, sites = (pa.concat_tables(dimensions[name]) for name in DIMENSIONS)
-    pa.default_memory_pool().release_unused()  # the parts' buffers, freed: back to the system
-
-    won = {name: Ranges(scratch / f"won-{name}", PART_SCHEMAS[name], BY_ARTICLE[name], hex_bounds(count))
-           for name in ("topic_names", "images")}  # the winners' rows, for tables made after the articles
-    found = combine_articles(snapshot, ranges, won)
-    with snapshot.writing("warehouse", "sources") as writer:
-        for sources in ranges["sources"]:
-            writer.write(finish("sources", mark_site_pages(mark_duplicates(sources, found.contested), roots)))
-    snapshot.write_arrow("warehouse", "fields", finish("fields", fields_table(counts)))
-    topics, topic_ids = build_topics(taxonomy, found.topic_names)
-    snapshot.write_arrow("warehouse", "topics", finish("topics", topics))
-    with snapshot.writing("warehouse", "article_topics") as writer:
-        for topic_names in won["topic_names"]:
-            writer.write(finish("article_topics", file_under_topics(topic_names, topic_ids)))
-    providers, provider_images = build_providers(found.provider_names, found.logos, organizations)
-    snapshot.write_arrow("warehouse", "providers", finish("providers", providers))
-    with snapshot.writing("warehouse", "images") as writer:
-        for images in images_in_order(won["images"], provider_images):
-            writer.write(finish("images", with_absolute_urls(images, sites)))
-    fresh_folder(scratch).rmdir()
-    pa.default_memory_pool().release_unused()
+    for scattered in ranges.values():
+        scattered.close()
+    dimensions = {name: pa.concat_tables(tables) for name, tables in dimensions.items()}
+    whole = combine_segments(out, snapshot, store, None, range(store.count), dimensions)
+    fresh_folder(Layout(out).spill).rmdir()
+    return whole
 
 
-class Found:
-    """What the article ranges leave for the tables combined after them (small: per article id
-    only the contested ones)."""
+def part_rows(out: Path, part_id: str, paths: pa.Array | None) -> dict[str, tuple[pa.Table, pa.Array] | pa.Table]:
+    """A part's rows of the files `paths` (every file: None): each candidate table with the
+    segment key of each row (its file's), and the dimension tables (with `configs`)."""
+    sources = read_part_table(out, part_id, "sources")
+    every_file = paths is None or len(paths) == sources.num_rows  # a row per file
+    if not every_file:
+        sources = sources.filter(pc.is_in(sources.column("source_path"), value_set=paths))
+    file_keys, file_paths = segment_keys(sources), sources.column("source_path").combine_chunks()
+    rows: dict = {}
+    for name in [*CANDIDATES, *PART_DIMENSIONS]:
+        table = sources if name == "sources" else read_part_table(out, part_id, name)
+        if not every_file and name != "sources":
+            table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
+        if name in CANDIDATES:
+            rows[name] = table, file_keys.take(pc.index_in(table.column("source_path"), value_set=file_paths))
+        else:
+            rows[name] = table
+    rows["configs"] = sources.filter(pc.equal(sources.column("kind"), SITE_CONFIG)).select(["source_path"])
+    return rows
+
+
+def combine_changed(out: Path, snapshot: SnapshotWriter, store: SegmentStore, previous: SegmentStore,
+                    build: Build) -> dict[str, pa.Table]:
+    """An incremental build: the segments holding rows of files changed, deleted or parsed this
+    run are made again from `previous`'s rows and this run's parts; the others are linked."""
+    gone = build.gone.column("source_path").combine_chunks()
+    touched = set(previous.segments_of(old_keys(out, build.gone)).tolist())
+    scratch = fresh_folder(Layout(out).spill)
+    added = {name: Ranges(scratch / name, PART_SCHEMAS[name], None, hex_bounds(store.count)) for name in CANDIDATES}
+    last = {name: previous.read_dimension(name) for name in DIMENSIONS}
+    dimensions = {name: [without(last[name], gone)] for name in DIMENSIONS}
+    for part_id in build.part_ids:
+        for name, table in part_rows(out, part_id, None).items():
+            if name in added:
+                added[name].add(*table)
+                touched |= set(store.segments_of(table[1]).tolist())
+            else:
+                dimensions[name].append(table)
+    dimensions = {name: pa.concat_tables(tables) for name, tables in dimensions.items()}
+    for scattered in added.values():
+        scattered.close()
+    if any(not same_rows(dimensions[name], last[name]) for name in EVERY_SEGMENT):
+        touched = set(range(store.count))
+    candidates = (merged_candidates(previous, added, gone, segment, segment in touched)
+                  for segment in range(store.count))
+    return combine_segments(out, snapshot, store, previous, touched, dimensions, candidates)
+
+
+def old_keys(out: Path, gone: pa.Table) -> pa.Array:
+    """The segment keys the files `gone` (changed or deleted) had: from their rows in the parts
+    the state record names for them."""
+    keys = [pa.array([], pa.string())]
+    for part_id in pc.unique(gone.column("part_id")).to_pylist():
+        paths = gone.filter(pc.equal(gone.column("part_id"), part_id)).column("source_path").combine_chunks()
+        sources = read_part_table(out, part_id, "sources", ["source_path", "article_id"])
+        keys.append(segment_keys(sources.filter(pc.is_in(sources.column("source_path"), value_set=paths))))
+    return pa.concat_arrays(keys)
+
+
+def without(table: pa.Table, paths: pa.Array) -> pa.Table:
+    """`table`'s rows of files not in `paths`."""
+    if not len(paths) or not table.num_rows:
+        return table
+    return table.filter(pc.invert(pc.is_in(table.column("source_path"), value_set=paths)))
+
+
+def same_rows(a: pa.Table, b: pa.Table) -> bool:
+    """Whether two tables hold the same rows, whatever the order of their files (a file's rows
+    keep their order: both come from parts)."""
+    if a.num_rows != b.num_rows:
+        return False
+    order = [("source_path", "ascending")]
+    return a.sort_by(order).equals(b.sort_by(order)) if a.num_rows else True
+
+
+def merged_candidates(previous: SegmentStore, added: dict[str, Ranges], gone: pa.Array, segment: int,
+                      touched: bool) -> dict[str, pa.Table] | None:
+    """A touched segment's rows: the previous store's, without the files `gone`, and this run's."""
+    if not touched:
+        return None
+    return {name: pa.concat_tables([without(previous.read(name, segment), gone),
+                                    read_stream(added[name].folder / f"{segment:05d}.arrow", added[name].schema)])
+            for name in CANDIDATES}
+
+
+def combine_segments(out: Path, snapshot: SnapshotWriter, store: SegmentStore, previous: SegmentStore | None,
+                     touched: Iterable[int], dimensions: dict[str, pa.Table],
+                     candidates: Iterator[dict[str, pa.Table] | None] | None = None) -> dict[str, pa.Table]:
+    """Combine the `touched` segments (their rows: `candidates`, else the store's) into the
+    snapshot and the store; link the others from `previous` and the published snapshot; then
+    write the whole tables. Returns `combine_whole`'s tables."""
+    touched = set(touched)
+    roots = site_roots(pa.table({"kind": pa.repeat(SITE_CONFIG, dimensions["configs"].num_rows),
+                                 "source_path": dimensions["configs"].column("source_path")}))
+    published = current_snapshot(out)
+    rows = {name: [0] * store.count for name in SEGMENT_TABLES}
+    partials = {name: [] for name in PARTIALS}
+    writes = Writes()
+    for segment in range(store.count):
+        given = next(candidates) if candidates is not None else None
+        if segment in touched:
+            if given is None:
+                given = {name: store.read(name, segment) for name in CANDIDATES}
+            tables, made = combine_segment(given, dimensions["taxonomy"], dimensions["sites"], roots)
+            writes.next_segment()
+            for name, table in (given.items() if candidates is not None else ()):
+                writes.submit(store.write, name, segment, table)
+            for name, table in tables.items():
+                writes.submit(snapshot.write_piece, "warehouse", name, segment_file(segment), table)
+                rows[name][segment] = table.num_rows
+            for name, table in made.items():
+                writes.submit(store.write, f"partials/{name}", segment, table)
+                partials[name].append(table)
+        else:
+            store.link(previous, segment)
+            for name in SEGMENT_TABLES:
+                rows[name][segment] = previous.rows[name][segment]
+                snapshot.link_piece("warehouse", name, table_folder(published, "warehouse", name) / segment_file(segment),
+                                    rows[name][segment])
+            for name in PARTIALS:
+                partials[name].append(previous.read(f"partials/{name}", segment))
+    writes.close()
+    for name, table in dimensions.items():
+        store.write_dimension(name, table)
+    whole = combine_whole(partials, dimensions["taxonomy"], dimensions["organizations"], dimensions["sites"])
+    for name in ("topics", "providers", "fields"):
+        snapshot.write_arrow("warehouse", name, whole[name])
+    snapshot.write_piece("warehouse", "images", PROVIDER_IMAGES, whole["provider_images"])
+    store.complete(rows)
+    return whole
+
+
+class Writes:
+    """Files written on a thread of their own (Arrow lets go of the GIL while it encodes,
+    compresses and writes), in order, while the next segment is combined; at most one segment's
+    files wait, so memory holds two segments at most."""
 
     def __init__(self) -> None:
-        self.contested = pick_winners(PART_SCHEMAS["articles"].empty_table())
-        self.topic_names = counts_of(PART_SCHEMAS["topic_names"].empty_table(), ["topic_name"])
-        self.provider_names = counts_of(PART_SCHEMAS["mentions"].empty_table(), ["provider_domain", "provider_name"])
-        self.logos = latest_logos(PART_SCHEMAS["mentions"].empty_table())
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-writes")
+        self.waiting: list[Future] = []
 
+    def submit(self, write: Callable[..., None], *args) -> None:
+        self.waiting.append(self.thread.submit(write, *args))
 
-def combine_articles(snapshot: SnapshotWriter, ranges: dict[str, Ranges], won: dict[str, Ranges]) -> Found:
-    """Pick each range's winners; write articles and related; keep the winners' topic names and
-    images (in `won`) and what the other tables need of them."""
-    found = Found()
-    with snapshot.writing("warehouse", "articles") as articles, snapshot.writing("warehouse", "related") as related:
-        for candidates, related_rows, topic_names, mentions, images in zip(
-            *(ranges[name] for name in ("articles", "related", "topic_names", "mentions", "images"))
-        ):
-            winners = pick_winners(candidates.select(["article_id", "published_at", "source_path"]))
-            found.contested = pa.concat_tables([found.contested, contested(candidates, winners)])
-            paths = winners.column("source_path")
-            articles.write(finish("articles", of_winners(candidates, paths)))
-            related.write(finish("related", of_winners(related_rows, paths)))
-            topic_names, mentions = of_winners(topic_names, paths), of_winners(mentions, paths)
-            won["topic_names"].add(topic_names)
-            won["images"].add(of_winners(images, paths))
-            found.topic_names = summed(found.topic_names, counts_of(topic_names, ["topic_name"]))
-            found.provider_names = summed(found.provider_names, counts_of(mentions, ["provider_domain", "provider_name"]))
-            found.logos = latest_logos(pa.concat_tables([found.logos, latest_logos(mentions)]))
-            pa.default_memory_pool().release_unused()  # this range's rows, freed: back to the system
-    return found
+    def next_segment(self) -> None:
+        """Wait for the last segment's files (raising what writing them raised)."""
+        waiting, self.waiting = self.waiting, []
+        for future in waiting:
+            future.result()
+        pa.default_memory_pool().release_unused()
 
-
-def images_in_order(won: Ranges, provider_images: pa.Table) -> Iterator[pa.Table]:
-    """The images table's rows a range at a time, in its order: owner type, then owner id."""
-    for owner_type in OWNER_TYPES:
-        if owner_type == "provider":
-            yield provider_images
-            continue
-        for images in won:
-            yield images.filter(pc.equal(images.column("owner_type"), owner_type))
+    def close(self) -> None:
+        try:
+            self.next_segment()
+        finally:
+            self.thread.shutdown()

@@ -16,6 +16,7 @@ Each takes the names of its kill points (see pipelines.killpoints): before and a
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +65,16 @@ def durable_file(path: Path, written: str, placed: str, mode: str = "wb") -> Ite
         temporary.unlink(missing_ok=True)
         raise
     move_into_place(temporary, path, written, placed)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """`target`, a hard link to `source` (a file already on disk), or an fsynced copy where the
+    file system has no hard links (its folder is for the caller to fsync)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+        fsync_path(target)
 
 
 def publish_folder(temporary: Path, final: Path, written: str, placed: str) -> None:

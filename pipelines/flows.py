@@ -27,11 +27,12 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
-from newsfm.pipelines.combine import combine_into
+from newsfm.pipelines.combine import Build, combine_into
 from newsfm.pipelines.discover import InputError
 from newsfm.pipelines.parallel import in_own_process, parse_in_pool, worker_pool
 from newsfm.pipelines.parts import LiveFiles, compact, remove_parts_except
-from newsfm.pipelines.sql.engine import analyse_into
+from newsfm.pipelines.segments import remove_stores_except
+from newsfm.pipelines.sql.engine import analyse_into, same_inputs
 from newsfm.pipelines.state import (
     ANALYTICS,
     NOTHING,
@@ -40,6 +41,7 @@ from newsfm.pipelines.state import (
     Values,
     build_keys,
     find_changes_in,
+    gone_files,
     new_entries,
     remove_scratch,
     work_to_do,
@@ -122,18 +124,24 @@ def parse_batch(raw_dir: Path, paths: pa.StringArray, max_file_bytes: int, out_d
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def combine(out: Path, snapshot: SnapshotWriter, live: LiveFiles, settings: Settings) -> dict:
-    """Combine the parts of the live files out of core into the snapshot's warehouse tables, in
-    a process of its own (`pipelines.combine.combine_into`); returns the file figures."""
-    rows, figures = in_own_process(combine_into, out, snapshot, live, workers=settings.worker_count)
+def combine(out: Path, snapshot: SnapshotWriter, build: Build, settings: Settings) -> dict:
+    """Combine the live files' rows into the snapshot's warehouse tables a segment at a time, only
+    the segments a change touches when the last build's are at hand, in a process of its own
+    (`pipelines.combine.combine_into`); returns the file figures."""
+    rows, figures = in_own_process(combine_into, out, snapshot, build, workers=settings.worker_count)
     snapshot.rows.update(rows)
     return figures
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def analyse(out: Path, snapshot: SnapshotWriter, settings: Settings) -> None:
+def analyse(out: Path, snapshot: SnapshotWriter, settings: Settings, previous: Path | None = None) -> None:
     """Compute the analytics tables in DuckDB over the snapshot's warehouse and write them into
-    it, in a process of its own (`pipelines.sql.engine.analyse_into`)."""
+    it, in a process of its own (`pipelines.sql.engine.analyse_into`). When the snapshot
+    `previous` (the published one, its analytics made with these settings and code) gives them
+    the same inputs (`same_inputs`), its analytics tables are linked instead."""
+    if previous is not None and same_inputs(snapshot.staging, previous):
+        snapshot.carry("analytics")
+        return
     snapshot.rows.update(in_own_process(analyse_into, out, snapshot, settings, workers=settings.worker_count))
 
 
@@ -166,6 +174,7 @@ def record(out: Path, changes: Changes, part_ids: list[str], live: LiveFiles, ke
     """Write the state record of the published snapshot, then delete the parts it no longer names."""
     write_state(out, new_entries(out, changes, part_ids, live), keys, snapshot, racy_after_ns=discovered_ns - RACY_NS)
     remove_parts_except(out, keep=live.per_part)
+    remove_stores_except(out, keep=snapshot)
     remove_scratch(out)
 
 
@@ -181,6 +190,7 @@ def record_unchanged(out: Path, changes: Changes, keys: Keys, snapshot: str, dis
         write_state(out, changes.unchanged_batches(), keys, snapshot, racy_after_ns=discovered_ns - RACY_NS)
     remove_old_snapshots(out)
     remove_parts_except(out, keep=parts)
+    remove_stores_except(out, keep=read_manifest(out).get("segments"))
     remove_scratch(out)
 
 
@@ -212,18 +222,23 @@ def build_warehouse(raw_dir: str = "data/raw", out_dir: str = "data/out", settin
             summary = run_summary(manifest["files"], changes.counts(), notices, manifest["rows"], str(out),
                                   manifest["snapshot"], False, time.perf_counter() - started)
         elif work == ANALYTICS:
-            files = read_manifest(out)["files"]
-            snapshot = analytics_again(out, settings, {"raw_dir": str(raw.resolve()), "files": files})
+            manifest = read_manifest(out)
+            info = {"raw_dir": str(raw.resolve()), "files": manifest["files"], "segments": manifest.get("segments")}
+            snapshot = analytics_again(out, settings, info)
             record_unchanged(out, quote(changes), keys, snapshot.id, discovered_ns)
-            summary = run_summary(files, changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
+            summary = run_summary(manifest["files"], changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
                                   time.perf_counter() - started)
         else:
             part_ids = parse_batches(raw, out, changes, settings)
             live = compact(out, write_live(out, changes, part_ids), small=settings.batch_size // 2)
             snapshot = SnapshotWriter(out)
-            figures = combine(out, quote(snapshot), quote(live), settings)
-            analyse(out, quote(snapshot), settings)
-            publish_snapshot(out, snapshot, {"raw_dir": str(raw.resolve()), "files": figures})
+            recorded = changes.state.snapshot if changes.state and changes.state.combining == keys.combining else None
+            build = Build(live, gone_files(changes), part_ids, recorded, settings.segments)
+            figures = combine(out, quote(snapshot), quote(build), settings)
+            same_analytics = changes.state and published and changes.state.snapshot == published.name \
+                and changes.state.analytics == keys.analytics
+            analyse(out, quote(snapshot), settings, published if same_analytics else None)
+            publish_snapshot(out, snapshot, {"raw_dir": str(raw.resolve()), "files": figures, "segments": snapshot.id})
             record(out, quote(changes), quote(part_ids), quote(live), keys, snapshot.id, discovered_ns)
             summary = run_summary(figures, changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
                                   time.perf_counter() - started)
@@ -288,7 +303,7 @@ def build_analytics(out_dir: str = "data/out", settings: Settings = DEFAULTS) ->
     if current_snapshot(out) is None:
         raise InputError(f"{out} has no published warehouse: run `newsfm build` first")
     with output_lock(out):
-        info = {key: value for key, value in read_manifest(out).items() if key in ("raw_dir", "files")}
+        info = {key: value for key, value in read_manifest(out).items() if key in ("raw_dir", "files", "segments")}
         snapshot = analytics_again(out, settings, info)
     publish_headlines(out, snapshot.id)
     return {"snapshot": snapshot.id, "rows": {name: snapshot.rows[name] for name, spec in TABLES.items()
@@ -305,6 +320,6 @@ def analytics_again(out: Path, settings: Settings, info: dict) -> SnapshotWriter
 
 
 def publish_headlines(out: Path, snapshot: str) -> None:
-    tables = {name: read_table(out, name, columns) for name, columns in HEADLINE_COLUMNS.items()}
+    tables = {name: read_table(out, name, columns, ordered=False) for name, columns in HEADLINE_COLUMNS.items()}
     markdown = headlines_markdown(snapshot, tables)
     create_markdown_artifact(markdown, key="newsfm-headlines", description="newsfm headline figures")

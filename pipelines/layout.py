@@ -2,7 +2,7 @@
 
     OUT/.newsfm.lock                        the lock a run holds while it writes OUT
     OUT/snapshots/<id>/                     one complete run: manifest.json and
-        {warehouse,analytics}/<table>/part-00000.parquet
+        {warehouse,analytics}/<table>/part-*.parquet  (a file per segment, or part-00000)
     OUT/snapshots/.staging-<id>/            a snapshot being written
     OUT/snapshots/.removed-<id>/            an old snapshot being removed
     OUT/current   -> snapshots/<id>         the published snapshot, switched by one rename
@@ -10,6 +10,7 @@
     OUT/analytics -> current/analytics
     OUT/state/files.arrow                   the state record (see pipelines.state)
     OUT/state/parts/<part id>/<part>.arrow  each parsed batch (see pipelines.parts)
+    OUT/state/segments/<id>/                every live file's rows by segment (see pipelines.segments)
     OUT/state/spill/                        scratch of a running build's combine and analytics (see pipelines.spill)
     OUT/state/walk.arrow                    scratch: the files found, while the walk sets some aside (pipelines.discover)
     OUT/state/changes.arrow                 scratch: the files found and what changed (see pipelines.state)
@@ -89,6 +90,10 @@ class Layout:
         return self.parts / part_id
 
     @property
+    def segments(self) -> Path:
+        return self.state / "segments"
+
+    @property
     def spill(self) -> Path:
         return self.state / "spill"
 
@@ -111,7 +116,8 @@ class Layout:
 
 # A snapshot, its staging folder and OUT itself (through its layer links) share one shape.
 def table_folder(root: Path, layer: str, name: str) -> Path:
-    """`root/<layer>/<table>`: a table, a Parquet dataset folder of one file (TABLE_FILE)."""
+    """`root/<layer>/<table>`: a table, a Parquet dataset folder of one file (TABLE_FILE) or, for
+    the large warehouse tables, of one per segment (see pipelines.combine)."""
     return root / layer / name
 
 

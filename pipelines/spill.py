@@ -2,9 +2,9 @@
 range at a time, in key order.
 
 This is how a build sorts and joins tables larger than its memory: rows are added a part
-at a time, each range is small enough to hold, and a table written range after range is
-sorted as a whole. The files are scratch (uncompressed Arrow IPC streams in OUT/state/spill):
-they are never published, and a run removes what a killed run left.
+at a time, and each range is small enough to hold. The files are Arrow IPC streams, never
+published: scratch in OUT/state/spill, which a run removes after itself or a killed run, or the
+segments of the store a build keeps for the next one (`pipelines.segments`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -44,35 +44,28 @@ def hex_bounds(count: int) -> list[str]:
     return sorted({format(i * steps // count, f"0{HEX_DIGITS}x") for i in range(1, count)})
 
 
-def bounds_of(sorted_keys: Iterable[pa.Array], total: int, count: int) -> list[str]:
-    """Bounds cutting `total` sorted keys (given in consecutive arrays) into `count` ranges of equal size."""
-    wanted = sorted({i * total // count for i in range(1, count)})
-    bounds, start = [], 0
-    for keys in sorted_keys:
-        while wanted and wanted[0] < start + len(keys):
-            bounds.append(keys[wanted.pop(0) - start].as_py())
-        start += len(keys)
-    return sorted(set(bounds) - {None})
-
-
 class Ranges:
-    """Rows of one schema scattered by `key` (a string column, no nulls) into the ranges cut by
-    `bounds`: range i holds the keys k with bounds[i-1] <= k < bounds[i]."""
+    """Rows of one schema scattered by `key` (a string column, no nulls, or keys given with the
+    rows) into the ranges cut by `bounds`: range i holds the keys k with bounds[i-1] <= k < bounds[i].
+    `options`: how the files are written (uncompressed, unless told)."""
 
-    def __init__(self, folder: Path, schema: pa.Schema, key: str, bounds: Sequence[str]) -> None:
-        self.folder, self.schema, self.key = folder, schema, key
+    def __init__(self, folder: Path, schema: pa.Schema, key: str | None, bounds: Sequence[str],
+                 options: ipc.IpcWriteOptions | None = None) -> None:
+        self.folder, self.schema, self.key, self.options = folder, schema, key, options
         self.bounds = np.array(bounds, dtype=object)
         self.writers: dict[int, ipc.RecordBatchStreamWriter] = {}
         self.pending: dict[int, list[pa.Table]] = {}
         self.pending_bytes = 0
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
 
-    def add(self, table: pa.Table) -> None:
-        """Add `table`'s rows to their ranges (held until PENDING_BYTES, then appended to the
-        ranges' files: a write per range and part would cost more than the rows)."""
+    def add(self, table: pa.Table, keys: pa.Array | None = None) -> None:
+        """Add `table`'s rows to their ranges, by their `keys` or the key column (held until
+        PENDING_BYTES, then appended to the ranges' files: a write per range and part would cost
+        more than the rows)."""
         if not table.num_rows:
             return
-        where = np.searchsorted(self.bounds, table.column(self.key).to_numpy(zero_copy_only=False), side="right")
+        keys = table.column(self.key) if keys is None else keys
+        where = np.searchsorted(self.bounds, keys.to_numpy(zero_copy_only=False), side="right")
         table = table.take(np.argsort(where, kind="stable"))
         start = 0
         for index, count in enumerate(np.bincount(where, minlength=len(self.bounds) + 1).tolist()):
@@ -91,22 +84,30 @@ class Ranges:
 
     def writer(self, index: int) -> ipc.RecordBatchStreamWriter:
         if index not in self.writers:
-            self.writers[index] = ipc.new_stream(str(self.folder / f"{index:05d}.arrow"), self.schema)
+            self.writers[index] = ipc.new_stream(str(self.folder / f"{index:05d}.arrow"), self.schema,
+                                                 options=self.options)
         return self.writers[index]
 
-    def __iter__(self) -> Iterator[pa.Table]:
-        """Each range's rows in turn (an empty table for an empty range), in key order."""
+    def close(self) -> None:
+        """Write what is held and close the files."""
         self.flush()
         for writer in self.writers.values():
             writer.close()
         self.writers.clear()
+
+    def __iter__(self) -> Iterator[pa.Table]:
+        """Each range's rows in turn (an empty table for an empty range), in key order."""
+        self.close()
         for index in range(len(self.bounds) + 1):
-            path = self.folder / f"{index:05d}.arrow"
-            if path.exists():
-                with pa.OSFile(str(path)) as source, ipc.open_stream(source) as reader:
-                    yield reader.read_all().combine_chunks()
-            else:
-                yield self.schema.empty_table()
+            yield read_stream(self.folder / f"{index:05d}.arrow", self.schema)
+
+
+def read_stream(path: Path, schema: pa.Schema) -> pa.Table:
+    """The rows of the Arrow IPC stream file `path` (of `schema`: no rows when there is no file)."""
+    if not path.exists():
+        return schema.empty_table()
+    with pa.OSFile(str(path)) as source, ipc.open_stream(source) as reader:
+        return reader.read_all().combine_chunks()
 
 
 def fresh_folder(folder: Path) -> Path:

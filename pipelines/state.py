@@ -610,6 +610,17 @@ def this_runs_sources(out: Path, changes: Changes, part_ids: list[str], columns:
     to_parse.close()
 
 
+def gone_files(changes: Changes) -> pa.Table:
+    """The files changed or deleted since the state record, each with the part the record names
+    for it (which holds its rows of the last build)."""
+    gone = pa.concat_arrays([pa.array([], pa.string()), *changes.changed.chunks, *changes.deleted.chunks])
+    schema = pa.schema([STATE_SCHEMA.field("source_path"), STATE_SCHEMA.field("part_id")])
+    if not (len(gone) and changes.state):
+        return schema.empty_table()
+    return pa.Table.from_batches([batch.filter(pc.is_in(batch.column("source_path"), value_set=gone))
+                                  for batch in changes.state.batches(["source_path", "part_id"])], schema)
+
+
 def remove_scratch(out: Path) -> None:
     """The run's files of decisions and of live files, once the state record is written."""
     layout = Layout(out)

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newsfm.pipelines.durable import fsync_path, publish_folder, replace_link, synced_file
+from newsfm.pipelines.durable import fsync_path, link_or_copy, publish_folder, replace_link, synced_file
 from newsfm.pipelines.killpoints import checkpoint
 from newsfm.pipelines.layout import (
     CURRENT,
@@ -234,7 +234,24 @@ class SnapshotWriter:
 
     def read(self, layer: str, name: str, columns: list[str] | None = None) -> pa.Table:
         """A table written into this snapshot, or some of its columns."""
-        return pq.read_table(table_folder(self.staging, layer, name), columns=columns)
+        return read_arrow(self.staging, name, columns)
+
+    def write_piece(self, layer: str, name: str, file_name: str, table: pa.Table) -> None:
+        """Write one file of table `name` (a table of several files: one per segment), typed by its schema."""
+        if table.schema != TABLES[name].schema:
+            raise SchemaMismatch(f"{name}: schema {table.schema} differs from the table's")
+        folder = table_folder(self.staging, layer, name)
+        folder.mkdir(parents=True, exist_ok=True)
+        with synced_file(folder / file_name) as handle:
+            pq.write_table(table, handle, compression="zstd")
+        self.rows[name] = self.rows.get(name, 0) + table.num_rows
+
+    def link_piece(self, layer: str, name: str, source: Path, rows: int) -> None:
+        """One file of table `name` as a published snapshot holds it (`rows`: its rows)."""
+        folder = table_folder(self.staging, layer, name)
+        folder.mkdir(parents=True, exist_ok=True)
+        link_or_copy(source, folder / source.name)
+        self.rows[name] = self.rows.get(name, 0) + rows
 
     def write_frame(self, layer: str, name: str, frame: pd.DataFrame) -> None:
         self.rows[name] = write_table(table_folder(self.staging, layer, name), name, frame)
@@ -249,6 +266,9 @@ class SnapshotWriter:
 
     def complete(self, info: dict) -> Path:
         """Write the manifest and rename the staging folder into a complete snapshot."""
+        for layer in LAYERS:  # the folders of tables written or linked a file at a time
+            for folder in (self.staging / layer).iterdir() if (self.staging / layer).is_dir() else ():
+                fsync_path(folder)
         created_at = dt.datetime.now(dt.timezone.utc).isoformat()
         rows = {name: self.rows[name] for name in TABLES if name in self.rows}
         content = {**info, "snapshot": self.id, "created_at": created_at, "rows": rows}
@@ -264,11 +284,7 @@ def link_table(source: Path, target: Path) -> None:
     or fsynced copies where the file system has no hard links."""
     target.mkdir(parents=True)
     for file in sorted(source.iterdir()):
-        try:
-            os.link(file, target / file.name)
-        except OSError:
-            shutil.copy2(file, target / file.name)
-            fsync_path(target / file.name)
+        link_or_copy(file, target / file.name)
     fsync_path(target)
 
 
@@ -388,16 +404,24 @@ def tidy_unless_locked(out_dir: Path) -> None:
         pass
 
 
-def read_table(root: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+def read_table(root: Path, name: str, columns: list[str] | None = None, ordered: bool = True) -> pd.DataFrame:
     """A table of `root` (an output folder: the published one; or a snapshot folder), or some of
-    its columns, as a typed pandas frame (nullable dtypes, UTC timestamps)."""
-    return to_frame(read_arrow(root, name, columns))
+    its columns, as a typed pandas frame (nullable dtypes, UTC timestamps); see `read_arrow`."""
+    return to_frame(read_arrow(root, name, columns, ordered))
 
 
-def read_arrow(root: Path, name: str, columns: list[str] | None = None) -> pa.Table:
-    """A table of `root` (or some of its columns) as Arrow, typed by its schema."""
+def read_arrow(root: Path, name: str, columns: list[str] | None = None, ordered: bool = True) -> pa.Table:
+    """A table of `root` (or some of its columns) as Arrow, typed by its schema, in its order: a
+    table of several files (one per segment, each in order on its own) is sorted, unless not
+    `ordered` (a caller that only counts or sums saves the sort and its key columns)."""
     spec = TABLES[name]
-    return pq.read_table(table_folder(Path(root), spec.layer, name), schema=spec.schema, columns=columns)
+    folder = table_folder(Path(root), spec.layer, name)
+    if not ordered or sum(1 for _file in folder.glob("*.parquet")) < 2:
+        return pq.read_table(folder, schema=spec.schema, columns=columns)
+    wanted = list(dict.fromkeys([*(columns or spec.columns), *spec.order]))
+    table = pq.read_table(folder, schema=spec.schema, columns=wanted)
+    table = table.sort_by([(column, "ascending") for column in spec.order])
+    return table.select(columns or spec.columns)
 
 
 def read_manifest(out_dir: Path) -> dict:

@@ -8,8 +8,9 @@ import pytest
 from newsfm.pipelines.parts import loader, remove_parts_except, write_part
 from newsfm.synthetic import corpus as g
 from newsfm.transforms.analytics import INPUT_COLUMNS, analytics_tables
-from newsfm.transforms.combine import combine_parts
+from newsfm.transforms.combine import combine_parts, segment_keys
 from newsfm.transforms.extract import extract
+from newsfm.transforms.keys import short_hash
 from newsfm.transforms.normalize import normalize_batch
 from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.schema import TABLES, to_frame
@@ -82,3 +83,9 @@ def normalize_batch_slice(batch, start, stop):
     paths = pa.array(batch["sources"]["source_path"][start:stop], pa.string())
     return {name: table.filter(pc.is_in(table.column("source_path"), value_set=paths))
             for name, table in batch.parts().items()}
+
+
+def test_a_file_is_placed_by_its_article_id_or_else_by_the_hash_of_its_path():
+    sources = pa.table({"source_path": ["_news/a.md", "_news/broken.md", "_news/dup.md"],
+                        "article_id": ["00ff00ff00ff00ff", None, "00ff00ff00ff00ff"]})
+    assert segment_keys(sources).to_pylist() == ["00ff00ff00ff00ff", short_hash("_news/broken.md"), "00ff00ff00ff00ff"]

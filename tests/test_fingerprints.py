@@ -145,3 +145,20 @@ def test_an_edited_installed_parser_is_followed_by_the_next_build(tmp_path):
     assert "note: the parsing code changed since the last build: full build" in build()
     titles = read_table(tmp_path / "out", "articles")["title"].tolist()
     assert titles == [title.upper() for title in titles] and any(c.isalpha() for c in titles[0])
+
+
+def test_a_module_is_read_where_cpython_refuses_to_parse_it_in_this_thread(monkeypatch):
+    """CPython 3.11.7 raises SystemError from ast.parse after hypothesis changed the recursion
+    limit (python/cpython#106905): the module is parsed in a thread of its own instead."""
+    import ast
+    import threading
+
+    parse, main = ast.parse, threading.current_thread()
+
+    def refusing(text, *args, **kwargs):
+        if threading.current_thread() is main:
+            raise SystemError("AST constructor recursion depth mismatch (before=213, after=75)")
+        return parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", refusing)
+    assert "newsfm.pipelines.layout" in fingerprints.imported("newsfm.pipelines.state")

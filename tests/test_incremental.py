@@ -151,6 +151,60 @@ def test_other_analytics_settings_recompute_the_analytics_without_parsing(tmp_pa
     assert build_warehouse(str(raw), str(out), Settings(min_scored=1))["published"] is False  # recorded: nothing to do again
 
 
+def generated_tree(tmp_path: Path, count: int) -> Path:
+    raw = tmp_path / "raw"
+    for file in g.generate_files(count, seed=3):
+        (raw / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (raw / file.path).write_bytes(file.data)
+        age(raw / file.path)
+    return raw
+
+
+def linked_files(before: Path, after: Path, name: str) -> tuple[int, int]:
+    """Of table `name`'s files in snapshot `after`: how many are the same files as in `before`, of how many."""
+    folder = TABLES[name].layer + "/" + name
+    inodes = {file.stat().st_ino for file in (before / folder).iterdir()}
+    files = list((after / folder).iterdir())
+    return sum(file.stat().st_ino in inodes for file in files), len(files)
+
+
+@pytest.mark.parametrize("edit, rewritten, analytics_linked", [
+    # one segment; the analytics read no title: theirs are the last build's files
+    (lambda text: text.replace('title: "', 'title: "Edited ', 1), 1, True),
+    # from one segment to another; a new article id: the analytics are computed again
+    (lambda text: text.replace('webUrl: "https://', 'webUrl: "https://moved.', 1), 2, False),
+])
+def test_a_change_combines_again_only_the_segments_it_touches(tmp_path, edit, rewritten, analytics_linked):
+    raw, out = generated_tree(tmp_path, 120), tmp_path / "out"
+    settings = Settings(segments=16, workers=1)
+    build_warehouse(str(raw), str(out), settings)
+    before = current_snapshot(out)
+    news_file = sorted(path for path in raw.rglob("*.md") if path.parent.name == "_news")[7]
+    edited = edit(news_file.read_text())
+    assert edited != news_file.read_text()
+    news_file.write_text(edited)
+    summary = build_warehouse(str(raw), str(out), settings)
+    assert summary["changed"] == 1 and summary["notices"] == []
+    after = current_snapshot(out)
+    assert linked_files(before, after, "articles") == (16 - rewritten, 16)
+    assert linked_files(before, after, "sources") == (16 - rewritten, 16)
+    assert linked_files(before, after, "topics") == (0, 1)  # the whole tables are made each build
+    assert all(linked_files(before, after, name) == (int(analytics_linked), 1)
+               for name, spec in TABLES.items() if spec.layer == "analytics")
+    assert_published_equals_full_rebuild(out, raw)
+
+
+def test_another_segment_count_combines_every_segment_again(tmp_path):
+    raw, out = generated_tree(tmp_path, 60), tmp_path / "out"
+    build_warehouse(str(raw), str(out), Settings(segments=4, workers=1))
+    (raw / "_news").mkdir()
+    (raw / "_news" / "new.md").write_bytes(SEED.read_bytes())
+    build_warehouse(str(raw), str(out), Settings(segments=8, workers=1))
+    assert len(list((current_snapshot(out) / "warehouse" / "articles").iterdir())) == 8
+    assert_published_equals_full_rebuild(out, raw)
+    assert [path.name for path in (out / "state" / "segments").iterdir()] == [current_snapshot(out).name]
+
+
 # --- any sequence of changes: the published result equals a full rebuild --------------------
 
 POOL = [f.data for f in g.generate_files(40, seed=11) if f.path.endswith(".md")][:12] + [
@@ -179,13 +233,14 @@ SITE_FILES = {
 
 class IncrementalBuilds(RuleBasedStateMachine):
     """Random add / modify / delete / rename / corrupt / duplicate / touch steps, organization entries
-    and the site's _config.yml added, changed and removed, a build after each."""
+    and the site's _config.yml added, changed and removed, another segment count, a build after each."""
 
     def __init__(self):
         super().__init__()
         self.root = Path(self.make_root())
         self.raw, self.out = self.root / "raw", self.root / "out"
         self.raw.mkdir()
+        self.segments = 4  # a file's rows move between segments when its URL (its article id) changes
 
     @staticmethod
     def make_root() -> str:
@@ -245,9 +300,13 @@ class IncrementalBuilds(RuleBasedStateMachine):
     def touch(self, pick):
         os.utime(self.files()[pick % len(self.files())])
 
+    @rule(segments=st.sampled_from([0, 1, 3, 4]))
+    def segment_anew(self, segments):
+        self.segments = segments
+
     @invariant()
     def published_equals_a_full_rebuild(self):
-        build_warehouse(str(self.raw), str(self.out))
+        build_warehouse(str(self.raw), str(self.out), Settings(segments=self.segments))
         assert_published_equals_full_rebuild(self.out, self.raw)
 
     def teardown(self):

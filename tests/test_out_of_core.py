@@ -1,5 +1,5 @@
 """The out-of-core combine (`pipelines.combine`) writes exactly the tables the pure reference
-combines in memory, whatever the number of key ranges: on generated corpora with duplicates
+combines in memory, whatever the number of segments: on generated corpora with duplicates
 and rejects, on the shared real corpus and on a Smartable site, with stale rows in parts."""
 
 from dataclasses import replace
@@ -10,10 +10,10 @@ import pyarrow as pa
 import pytest
 
 from newsfm.pipelines import spill
-from newsfm.pipelines.combine import combine_out_of_core
+from newsfm.pipelines.combine import combine_full
 from newsfm.pipelines.discover import read_folder
 from newsfm.pipelines.parts import LiveFiles, write_part
-from newsfm.pipelines.spill import Ranges, bounds_of, hex_bounds, range_count
+from newsfm.pipelines.spill import Ranges, hex_bounds, range_count
 from newsfm.pipelines.store import SnapshotWriter
 from newsfm.synthetic import corpus as g
 from newsfm.transforms.extract import extract
@@ -24,7 +24,8 @@ from newsfm.transforms.schema import TABLES, to_frame
 WAREHOUSE = [name for name, spec in TABLES.items() if spec.layer == "warehouse"]
 
 
-def combined_out_of_core(out: Path, files: list, batch: int, stale: int = 0) -> dict[str, pd.DataFrame]:
+def combined_out_of_core(out: Path, files: list, batch: int, stale: int = 0, segments: int = 0
+                         ) -> dict[str, pd.DataFrame]:
     """Write `files` as parts of `batch` files, plus `stale` of them again in a part that is not
     live (an older version of those files), combine them out of core; the tables written."""
     live = {}
@@ -34,7 +35,8 @@ def combined_out_of_core(out: Path, files: list, batch: int, stale: int = 0) -> 
     if stale:
         write_part(out, normalize_batch(files[:stale]).parts())
     snapshot = SnapshotWriter(out)
-    combine_out_of_core(out, LiveFiles(pa.table({"source_path": list(live), "part_id": list(live.values())})), snapshot)
+    combine_full(out, snapshot, LiveFiles(pa.table({"source_path": list(live), "part_id": list(live.values())})),
+                 segments)
     assert not (out / "state" / "spill").exists()
     return {name: to_frame(snapshot.read("warehouse", name)) for name in WAREHOUSE}
 
@@ -55,6 +57,14 @@ def test_generated_corpus_with_duplicates_and_rejects(tmp_path, monkeypatch, ran
     assert_equal_to_the_reference(tables, files)
 
 
+@pytest.mark.parametrize("segments", [1, 3, 64])
+def test_any_segment_count_gives_the_reference_tables(tmp_path, segments):
+    files = [extract(f.path, f.data) for f in g.generate_files(300, seed=8)]
+    tables = combined_out_of_core(tmp_path, files, batch=61, stale=20, segments=segments)
+    assert len(list((tmp_path / "state" / "segments").glob("*/sources/*.arrow"))) <= segments
+    assert_equal_to_the_reference(tables, files)
+
+
 def test_shared_corpus_and_site_in_many_ranges(tmp_path, monkeypatch, corpus):
     monkeypatch.setattr(spill, "RANGE_BYTES", 1024)
     files = read_folder(corpus) + [replace(f, path="site/" + f.path) for f in read_folder(Path(__file__).parent / "site")]
@@ -64,8 +74,8 @@ def test_shared_corpus_and_site_in_many_ranges(tmp_path, monkeypatch, corpus):
 
 def test_no_files_give_empty_tables_with_their_schemas(tmp_path):
     snapshot = SnapshotWriter(tmp_path)
-    combine_out_of_core(tmp_path, LiveFiles(pa.table({"source_path": pa.array([], pa.string()),
-                                                       "part_id": pa.array([], pa.string())})), snapshot)
+    combine_full(tmp_path, snapshot, LiveFiles(pa.table({"source_path": pa.array([], pa.string()),
+                                                        "part_id": pa.array([], pa.string())})))
     assert snapshot.rows == {name: 0 for name in snapshot.rows} and set(snapshot.rows) == set(WAREHOUSE)
 
 
@@ -81,9 +91,7 @@ def test_ranges_give_back_every_row_in_key_order(tmp_path):
     assert sorted(pa.concat_tables(pieces).column("i").to_pylist()) == list(range(3000))
 
 
-def test_range_counts_and_bounds():
+def test_range_counts_and_hex_bounds():
     assert range_count(0) == 1 and range_count(spill.RANGE_BYTES) == 1 and range_count(spill.RANGE_BYTES + 1) == 2
     assert range_count(1 << 50) == spill.MAX_RANGES
     assert hex_bounds(1) == [] and hex_bounds(4) == ["4000", "8000", "c000"]
-    assert bounds_of([pa.array(["a", "b"]), pa.array(["c", "d"])], 4, 2) == ["c"] and bounds_of([], 0, 8) == []
-    assert bounds_of([pa.array(["a", "b", "c"]), pa.array(["d", "e", "f"])], 6, 3) == ["c", "e"]

@@ -15,10 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from newsfm.transforms.keys import topic_slug
+from newsfm.transforms.keys import short_hash, topic_slug
 from newsfm.transforms.normalize import DUPLICATE, PART_SCHEMAS, SKIPPED, append
 from newsfm.transforms.schema import TABLES, check_nulls
-from newsfm.transforms.seen_fields import field_counts, fields_table
+from newsfm.transforms.seen_fields import COUNTS_SCHEMA, field_counts, fields_table, merged
 from newsfm.transforms.site import ARTICLE, NEWS_COLLECTION, OTHER, SITE_CONFIG, absolute_url, collection_of, site_root
 
 # (part table name, columns or None for all) → that part table over every batch
@@ -49,18 +49,96 @@ def combine_parts(load: Load) -> Iterator[tuple[str, pa.Table]]:
     yield "fields", finish("fields", fields_table(field_counts(load("field_paths", None))))
 
 
+# --- a warehouse in segments: the rows of one range of article ids at a time -------------------
+
+SEGMENT_TABLES = ("sources", "articles", "related", "article_topics", "images")  # a file per segment
+CANDIDATES = ("sources", "articles", "related", "topic_names", "mentions", "images", "field_paths")
+LEDGER_KEYS = ["status", "kind", "reason"]
+
+
+def segment_keys(sources: pa.Table) -> pa.Array:
+    """The key that places a file's rows in a segment: its article id, or for a file without one
+    (rejected, skipped, a dimension file) the short hash of its path. A file's rows and the
+    rows of every file giving the same article id are then in one segment: a segment's winners
+    and duplicates are decided within it."""
+    article_ids = sources.column("article_id").combine_chunks()
+    missing = pc.indices_nonzero(pc.is_null(article_ids))
+    if not len(missing):
+        return article_ids
+    hashed = [short_hash(path) for path in sources.column("source_path").take(missing).to_pylist()]
+    return pc.replace_with_mask(article_ids, pc.is_null(article_ids), pa.array(hashed, pa.string()))
+
+
+def combine_segment(candidates: Mapping[str, pa.Table], taxonomy: pa.Table, sites: pa.Table, roots: set[str]
+                    ) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
+    """One segment's warehouse rows (SEGMENT_TABLES, finished) and its partials (what the whole
+    tables are made of, `combine_whole`), from the rows of every live file in it (`CANDIDATES`)
+    and what the whole input gives every segment: the taxonomy, the sites and their folders."""
+    winners = pick_winners(candidates["articles"].select(["article_id", "published_at", "source_path"]))
+    paths = winners.column("source_path")
+    sources = finish("sources", mark_site_pages(mark_duplicates(candidates["sources"], winners), roots))
+    topic_names = of_winners(candidates["topic_names"], paths)
+    mentions = of_winners(candidates["mentions"], paths)
+    topic_counts = counts_of(topic_names, ["topic_name"])
+    _topics, topic_ids = build_topics(taxonomy, topic_counts)
+    tables = {
+        "sources": sources,
+        "articles": finish("articles", of_winners(candidates["articles"], paths)),
+        "related": finish("related", of_winners(candidates["related"], paths)),
+        "article_topics": finish("article_topics", file_under_topics(topic_names, topic_ids)),
+        "images": finish("images", with_absolute_urls(of_winners(candidates["images"], paths), sites)),
+    }
+    partials = {
+        "topic_names": topic_counts,
+        "provider_names": counts_of(mentions, ["provider_domain", "provider_name"]),
+        "logos": latest_logos(mentions),
+        "fields": field_counts(candidates["field_paths"]),
+        "ledger": counts_of(sources, LEDGER_KEYS).cast(PARTIAL_SCHEMAS["ledger"]),
+    }
+    return tables, partials
+
+
+PARTIAL_SCHEMAS = {
+    "topic_names": pa.schema([("topic_name", pa.string()), ("n", pa.int64())]),
+    "provider_names": pa.schema([("provider_domain", pa.string()), ("provider_name", pa.string()), ("n", pa.int64())]),
+    "fields": COUNTS_SCHEMA,
+    "ledger": pa.schema([(key, pa.string()) for key in LEDGER_KEYS] + [("n", pa.int64())]),
+}
+
+
+def partial_schema(name: str) -> pa.Schema:
+    """The schema of a segment's partial `name` (the logos: as `latest_logos` makes them)."""
+    if name == "logos":
+        return latest_logos(PART_SCHEMAS["mentions"].empty_table()).schema
+    return PARTIAL_SCHEMAS[name]
+
+
+def combine_whole(partials: Mapping[str, list[pa.Table]], taxonomy: pa.Table, organizations: pa.Table,
+                  sites: pa.Table) -> dict[str, pa.Table]:
+    """The tables made of every segment's partials: topics, providers, fields, the providers'
+    images (a piece of `images`) and `ledger` (`counts_of` the sources' LEDGER_KEYS)."""
+    def whole(name: str) -> pa.Table:
+        return pa.concat_tables([partial_schema(name).empty_table(), *partials[name]])
+
+    def total(name: str) -> pa.Table:  # of counts
+        return summed(whole(name), partial_schema(name).empty_table())
+
+    topics, _topic_ids = build_topics(taxonomy, total("topic_names"))
+    providers, provider_images = build_providers(total("provider_names"), latest_logos(whole("logos")), organizations)
+    fields = fields_table(merged(whole("fields"), COUNTS_SCHEMA.empty_table()))
+    return {
+        "topics": finish("topics", topics),
+        "providers": finish("providers", providers),
+        "fields": finish("fields", fields),
+        "provider_images": finish("images", with_absolute_urls(provider_images, sites)),
+        "ledger": total("ledger"),
+    }
+
+
 def counts_of(table: pa.Table, keys: list[str]) -> pa.Table:
     """The distinct values of `keys` (nulls included) and `n`, how many rows have each."""
     counts = table.select(keys).group_by(keys, use_threads=False).aggregate([([], "count_all")])
     return counts.rename_columns([*keys, "n"])
-
-
-def contested(candidates: pa.Table, winners: pa.Table) -> pa.Table:
-    """The winners (`pick_winners` of `candidates`) of article ids that more than one file gave:
-    only their files can be duplicates, so marking duplicates needs only these."""
-    counts = counts_of(candidates, ["article_id"])
-    several = counts.filter(pc.greater(counts.column("n"), 1)).column("article_id")
-    return winners.filter(pc.is_in(winners.column("article_id"), value_set=several.combine_chunks()))
 
 
 def summed(counts: pa.Table, more: pa.Table) -> pa.Table:

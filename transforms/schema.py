@@ -482,6 +482,8 @@ def render_markdown() -> str:
         "",
         "Generated from `transforms/schema.py` by `newsfm docs`; do not edit by hand.",
         "Timestamps are UTC (`timestamp[us, tz=UTC]`); integers are nullable unless marked not null.",
+        "A table of several files (the large warehouse tables: a file per segment) is sorted within each",
+        "file; `newsfm.open` gives it sorted whole ([reading.md](reading.md#a-table-of-several-files)).",
         "",
     ]
     for layer in dict.fromkeys(t.layer for t in TABLES.values()):

@@ -1,0 +1,104 @@
+"""Incremental builds: the work in the flow of a build after changing, adding or deleting 1 file
+and 1,000 files of a corpus, beside the full build's (Prefect's start-up aside: one temporary
+API serves every build of the process).
+
+    python bench/incremental.py CORPUS OUT [--counts 1 1000] [--json FILE]
+    python bench/run.py --sizes 100000 1000000 --incremental 1 1000   # recorded in bench/RESULTS.md
+
+CORPUS is a folder of `newsfm generate` (smartable style); it is edited and put back as it was.
+The files changed are spread over the whole corpus (every k-th news file by path), so they
+fall into as many segments as such a change would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import newsfm
+
+TITLE = re.compile(rb"^title: ?", re.MULTILINE)
+WEB_URL = re.compile(rb"^webUrl: .*$", re.MULTILINE)
+
+
+def news_files(corpus: Path) -> list[Path]:
+    return sorted(path for path in corpus.rglob("*.md") if path.parent.name == "_news")
+
+
+def spread(files: list[Path], count: int) -> list[Path]:
+    step = max(1, len(files) // count)
+    return files[::step][:count]
+
+
+def timed_build(corpus: Path, out: Path, **options) -> dict:
+    started = time.perf_counter()
+    summary = newsfm.build(corpus, out, **options)
+    return {"flow_s": summary["seconds"], "wall_s": round(time.perf_counter() - started, 3),
+            "changes": {key: summary[key] for key in ("new", "changed", "deleted")}}
+
+
+def aged(path: Path) -> None:
+    """A time older than the racy window, as a file written minutes ago has (else it is hashed)."""
+    os.utime(path, ns=(time.time_ns() - 60 * 10**9, time.time_ns() - 60 * 10**9))
+
+
+def measure(corpus: Path, out: Path, counts: list[int]) -> dict:
+    files = news_files(corpus)
+    result = {"news_files": len(files), "full": timed_build(corpus, out, full_refresh=True)}
+    for count in counts:
+        chosen = spread(files, count)
+        originals = {path: path.read_bytes() for path in chosen}
+        for path, data in originals.items():
+            path.write_bytes(TITLE.sub(b"title: Edited ", data, count=1))
+            aged(path)
+        result[f"change {count}"] = timed_build(corpus, out)
+        for path, data in originals.items():
+            path.write_bytes(data)
+            aged(path)
+        timed_build(corpus, out)
+        added = []
+        for i, (path, data) in enumerate(originals.items()):
+            new = path.with_name(f"bench-added-{i}.md")
+            new.write_bytes(WEB_URL.sub(f"webUrl: https://bench.example.org/added/{i}".encode(), data, count=1))
+            aged(new)
+            added.append(new)
+        result[f"add {count}"] = timed_build(corpus, out)
+        for path in added:
+            path.unlink()
+        result[f"delete {count}"] = timed_build(corpus, out)
+    return result
+
+
+def table(results: dict[str, dict]) -> str:
+    kinds = [key for key, value in next(iter(results.values())).items() if isinstance(value, dict) and key != "full"]
+    lines = ["| files | full build | " + " | ".join(kinds) + " |", "| ---: " * (len(kinds) + 2) + "|"]
+    for size, result in results.items():
+        full = result["full"]["flow_s"]
+        cells = [f"{result[kind]['flow_s']:.1f} s ({100 * result[kind]['flow_s'] / full:.1f}%)" for kind in kinds]
+        lines.append(f"| {size} | {full:.1f} s | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 1000])
+    parser.add_argument("--json", type=Path, help="add this size's figures to a JSON file of sizes")
+    args = parser.parse_args()
+    result = measure(args.corpus, args.out, args.counts)
+    size = f"{result['news_files']:,}"
+    everything = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
+    everything[size] = result
+    if args.json:
+        args.json.write_text(json.dumps(everything, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(table(everything))
+
+
+if __name__ == "__main__":
+    main()
