@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from newsfm.pipelines.layout import Layout, table_folder
 from newsfm.pipelines.parts import LiveFiles, read_part_table
 from newsfm.pipelines.segments import DIMENSIONS, PART_DIMENSIONS, PARTIALS, SegmentStore, dimension_schema
-from newsfm.pipelines.spill import Ranges, fresh_folder, hex_bounds, range_count, read_stream
+from newsfm.pipelines.spill import Ranges, fresh_folder, hex_bounds, range_count
 from newsfm.pipelines.store import SnapshotWriter, current_snapshot, read_manifest
 from newsfm.transforms.combine import (
     CANDIDATES,
@@ -36,11 +36,11 @@ from newsfm.transforms.combine import (
     combine_segment,
     combine_whole,
     segment_keys,
-    site_roots,
+    site_configs,
 )
 from newsfm.transforms.normalize import PART_SCHEMAS
 from newsfm.transforms.seen_fields import not_read
-from newsfm.transforms.site import SITE_CONFIG
+from newsfm.transforms.site import site_root
 from newsfm.transforms.summary import file_figures
 
 NOT_READ_SHOWN = 5  # fields not read that the run summary names
@@ -103,11 +103,11 @@ def combine_full(out: Path, snapshot: SnapshotWriter, live: LiveFiles, segments:
     ranges = {name: store.ranges(name) for name in CANDIDATES}
     dimensions = {name: [dimension_schema(name).empty_table()] for name in DIMENSIONS}
     for part_id, paths in live.by_part(fresh_folder(Layout(out).spill) / "live", store.count):
-        for name, table in part_rows(out, part_id, paths).items():
-            if name in ranges:
-                ranges[name].add(*table)
-            else:
-                dimensions[name].append(table)
+        candidates, part_dimensions = part_rows(out, part_id, paths)
+        for name, (table, keys) in candidates.items():
+            ranges[name].add(table, keys)
+        for name, table in part_dimensions.items():
+            dimensions[name].append(table)
     for scattered in ranges.values():
         scattered.close()
     dimensions = {name: pa.concat_tables(tables) for name, tables in dimensions.items()}
@@ -116,25 +116,26 @@ def combine_full(out: Path, snapshot: SnapshotWriter, live: LiveFiles, segments:
     return whole
 
 
-def part_rows(out: Path, part_id: str, paths: pa.Array | None) -> dict[str, tuple[pa.Table, pa.Array] | pa.Table]:
+def part_rows(out: Path, part_id: str, paths: pa.Array | None
+              ) -> tuple[dict[str, tuple[pa.Table, pa.Array]], dict[str, pa.Table]]:
     """A part's rows of the files `paths` (every file: None): each candidate table with the
-    segment key of each row (its file's), and the dimension tables (with `configs`)."""
+    segment key of each row (its file's), and each dimension table (with `configs`)."""
     sources = read_part_table(out, part_id, "sources")
     every_file = paths is None or len(paths) == sources.num_rows  # a row per file
     if not every_file:
         sources = sources.filter(pc.is_in(sources.column("source_path"), value_set=paths))
     file_keys, file_paths = segment_keys(sources), sources.column("source_path").combine_chunks()
-    rows: dict = {}
-    for name in [*CANDIDATES, *PART_DIMENSIONS]:
-        table = sources if name == "sources" else read_part_table(out, part_id, name)
-        if not every_file and name != "sources":
-            table = table.filter(pc.is_in(table.column("source_path"), value_set=paths))
-        if name in CANDIDATES:
-            rows[name] = table, file_keys.take(pc.index_in(table.column("source_path"), value_set=file_paths))
-        else:
-            rows[name] = table
-    rows["configs"] = sources.filter(pc.equal(sources.column("kind"), SITE_CONFIG)).select(["source_path"])
-    return rows
+
+    def read(name: str) -> pa.Table:
+        if name == "sources":
+            return sources
+        table = read_part_table(out, part_id, name)
+        return table if every_file else table.filter(pc.is_in(table.column("source_path"), value_set=paths))
+
+    candidates = {name: (table, file_keys.take(pc.index_in(table.column("source_path"), value_set=file_paths)))
+                  for name, table in ((name, read(name)) for name in CANDIDATES)}
+    dimensions = {name: read(name) for name in PART_DIMENSIONS}
+    return candidates, {**dimensions, "configs": site_configs(sources)}
 
 
 def combine_changed(out: Path, snapshot: SnapshotWriter, store: SegmentStore, previous: SegmentStore,
@@ -148,12 +149,12 @@ def combine_changed(out: Path, snapshot: SnapshotWriter, store: SegmentStore, pr
     last = {name: previous.read_dimension(name) for name in DIMENSIONS}
     dimensions = {name: [without(last[name], gone)] for name in DIMENSIONS}
     for part_id in build.part_ids:
-        for name, table in part_rows(out, part_id, None).items():
-            if name in added:
-                added[name].add(*table)
-                touched |= set(store.segments_of(table[1]).tolist())
-            else:
-                dimensions[name].append(table)
+        candidates, part_dimensions = part_rows(out, part_id, None)
+        for name, (table, keys) in candidates.items():
+            added[name].add(table, keys)
+        touched |= set(store.segments_of(candidates["sources"][1]).tolist())  # a sources row per file
+        for name, table in part_dimensions.items():
+            dimensions[name].append(table)
     dimensions = {name: pa.concat_tables(tables) for name, tables in dimensions.items()}
     for scattered in added.values():
         scattered.close()
@@ -196,8 +197,7 @@ def merged_candidates(previous: SegmentStore, added: dict[str, Ranges], gone: pa
     """A touched segment's rows: the previous store's, without the files `gone`, and this run's."""
     if not touched:
         return None
-    return {name: pa.concat_tables([without(previous.read(name, segment), gone),
-                                    read_stream(added[name].folder / f"{segment:05d}.arrow", added[name].schema)])
+    return {name: pa.concat_tables([without(previous.read(name, segment), gone), added[name].read(segment)])
             for name in CANDIDATES}
 
 
@@ -208,8 +208,7 @@ def combine_segments(out: Path, snapshot: SnapshotWriter, store: SegmentStore, p
     snapshot and the store; link the others from `previous` and the published snapshot; then
     write the whole tables. Returns `combine_whole`'s tables."""
     touched = set(touched)
-    roots = site_roots(pa.table({"kind": pa.repeat(SITE_CONFIG, dimensions["configs"].num_rows),
-                                 "source_path": dimensions["configs"].column("source_path")}))
+    roots = {site_root(path) for path in dimensions["configs"].column("source_path").to_pylist()}
     published = current_snapshot(out)
     rows = {name: [0] * store.count for name in SEGMENT_TABLES}
     partials = {name: [] for name in PARTIALS}

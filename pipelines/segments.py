@@ -30,7 +30,7 @@ import pyarrow.ipc as ipc
 from newsfm.pipelines.durable import fsync_path, link_or_copy, synced_file
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.parts import IPC_OPTIONS
-from newsfm.pipelines.spill import Ranges, hex_bounds, read_stream
+from newsfm.pipelines.spill import Ranges, hex_bounds, range_file, read_stream
 from newsfm.transforms.combine import CANDIDATES, partial_schema
 from newsfm.transforms.normalize import PART_SCHEMAS
 
@@ -78,7 +78,7 @@ class SegmentStore:
         return np.searchsorted(self.bounds, keys.to_numpy(zero_copy_only=False), side="right")
 
     def path(self, name: str, segment: int) -> Path:
-        return self.folder / name / f"{segment:05d}.arrow"
+        return range_file(self.folder / name, segment)
 
     def read(self, name: str, segment: int) -> pa.Table:
         """A candidate table (or `partials/<name>`) of one segment."""

@@ -84,7 +84,7 @@ class Ranges:
 
     def writer(self, index: int) -> ipc.RecordBatchStreamWriter:
         if index not in self.writers:
-            self.writers[index] = ipc.new_stream(str(self.folder / f"{index:05d}.arrow"), self.schema,
+            self.writers[index] = ipc.new_stream(str(range_file(self.folder, index)), self.schema,
                                                  options=self.options)
         return self.writers[index]
 
@@ -99,7 +99,15 @@ class Ranges:
         """Each range's rows in turn (an empty table for an empty range), in key order."""
         self.close()
         for index in range(len(self.bounds) + 1):
-            yield read_stream(self.folder / f"{index:05d}.arrow", self.schema)
+            yield self.read(index)
+
+    def read(self, index: int) -> pa.Table:
+        """Range `index`'s rows (once the ranges are closed)."""
+        return read_stream(range_file(self.folder, index), self.schema)
+
+
+def range_file(folder: Path, index: int) -> Path:
+    return folder / f"{index:05d}.arrow"
 
 
 def read_stream(path: Path, schema: pa.Schema) -> pa.Table:

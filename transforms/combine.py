@@ -194,10 +194,14 @@ def mark_duplicates(sources: pa.Table, winners: pa.Table) -> pa.Table:
     )
 
 
+def site_configs(sources: pa.Table) -> pa.Table:
+    """The `source_path` of the input's site configs (`_config.yml`), read or not."""
+    return sources.filter(pc.equal(sources.column("kind"), SITE_CONFIG)).select(["source_path"])
+
+
 def site_roots(sources: pa.Table) -> set[str]:
-    """The folders of the input's sites: each holds a `_config.yml`, read or not (`site_root`)."""
-    configs = sources.filter(pc.equal(sources.column("kind"), SITE_CONFIG)).column("source_path")
-    return {site_root(path) for path in configs.to_pylist()}
+    """The folders of the input's sites (`site_root` of each of `site_configs`)."""
+    return {site_root(path) for path in site_configs(sources).column("source_path").to_pylist()}
 
 
 PAGE_MESSAGE = "not a news item: a page of the site without front matter; news items are read from `_news` folders"
