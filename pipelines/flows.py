@@ -32,7 +32,7 @@ from newsfm.pipelines.discover import InputError
 from newsfm.pipelines.parallel import in_own_process, parse_in_pool, worker_pool
 from newsfm.pipelines.parts import LiveFiles, compact, remove_parts_except
 from newsfm.pipelines.segments import remove_stores_except
-from newsfm.pipelines.sql.engine import analyse_into, same_inputs
+from newsfm.pipelines.sql.engine import analyse_into, unequal_files
 from newsfm.pipelines.state import (
     ANALYTICS,
     NOTHING,
@@ -138,11 +138,14 @@ def analyse(out: Path, snapshot: SnapshotWriter, settings: Settings, previous: P
     """Compute the analytics tables in DuckDB over the snapshot's warehouse and write them into
     it, in a process of its own (`pipelines.sql.engine.analyse_into`). When the snapshot
     `previous` (the published one, its analytics made with these settings and code) gives them
-    the same inputs (`same_inputs`), its analytics tables are linked instead."""
-    if previous is not None and same_inputs(snapshot.staging, previous):
+    the same inputs (`unequal_files`), its analytics tables are linked instead; else only the
+    groups the change touches are computed again."""
+    unequal = unequal_files(snapshot.staging, previous) if previous is not None else None
+    if unequal is not None and not any(unequal.values()):
         snapshot.carry("analytics")
         return
-    snapshot.rows.update(in_own_process(analyse_into, out, snapshot, settings, workers=settings.worker_count))
+    snapshot.rows.update(in_own_process(analyse_into, out, snapshot, settings, previous, unequal,
+                                        workers=settings.worker_count))
 
 
 def asset_key(out_dir: Path, layer: str, name: str) -> str:

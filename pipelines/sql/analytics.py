@@ -36,21 +36,29 @@ def analytics_queries(
     con: duckdb.DuckDBPyConnection,
     prior_weight: float = DEFAULTS.prior_weight,
     min_scored: int = DEFAULTS.min_scored,
+    since: bool = False,
 ) -> Iterator[tuple[str, str]]:
     """Yields (analytics table name, its SELECT statements) for all 9 tables, in
-    transforms.schema.TABLES order."""
-    yield "provider_quality", [providers.provider_quality(prior_weight, min_scored)]
-    yield "provider_quality_monthly", [providers.provider_quality_monthly()]
-    topics.create_tables(con)
+    transforms.schema.TABLES order.
+
+    With `since`, the connection also holds the published snapshot's tables and what the
+    change touches (`pipelines.sql.changed`), and the provider and story tables are made
+    again only for the providers and stories it touches.
+    """
+    providers.create_tables(con, since)
+    yield "provider_quality", [providers.provider_quality(prior_weight, min_scored, since)]
+    yield "provider_quality_monthly", [providers.provider_quality_monthly(since)]
+    providers.drop_tables(con)
+    topics.create_tables(con, since)
     yield "topic_coverage", [topics.topic_coverage()]
-    yield "topic_coverage_daily", [topics.topic_coverage_daily()]
+    yield "topic_coverage_daily", [topics.topic_coverage_daily(since)]
     yield "topic_provider", [topics.topic_provider()]
-    yield "topic_cooccurrence", [topics.topic_cooccurrence()]
+    yield "topic_cooccurrence", [topics.topic_cooccurrence(since)]
     topics.drop_tables(con)
-    stories.create_tables(con)
+    stories.create_tables(con, since)
     ranges = stories.story_ranges(con)
-    yield "stories", stories.stories(ranges)
+    yield "stories", stories.stories(ranges, since)
     yield "story_members", stories.story_members(ranges)
-    yield "provider_timeliness", [stories.provider_timeliness()]
+    yield "provider_timeliness", [stories.provider_timeliness(since)]
     stories.drop_tables(con)
 

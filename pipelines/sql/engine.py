@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from newsfm.pipelines.layout import Layout, table_folder, table_glob
 from newsfm.pipelines.spill import fresh_folder
 from newsfm.pipelines.sql.analytics import analytics_queries
+from newsfm.pipelines.sql.changed import ARTICLE_OF, PREVIOUS, create_touched
 from newsfm.pipelines.sql.common import statement_batches
 from newsfm.pipelines.store import SnapshotWriter
 from newsfm.transforms.analytics import INPUT_COLUMNS
@@ -29,14 +30,21 @@ from newsfm.transforms.schema import TABLES, check_nulls
 from newsfm.transforms.settings import Settings
 
 BATCH_ROWS = 65_536
-ANALYTICS_READS = ("sources", "articles", "related", "topics", "article_topics", "providers", "images")
+ANALYTICS_READS = ("articles", "related", "topics", "article_topics", "providers", "images")  # not `sources`
 
 
-def analyse_into(out: Path, snapshot: SnapshotWriter, settings: Settings) -> dict[str, int]:
+def analyse_into(out: Path, snapshot: SnapshotWriter, settings: Settings, previous: Path | None = None,
+                 unequal: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Compute the analytics tables over the snapshot's warehouse within `settings.memory_mb` and
-    write them into it (as the flow runs it, in a process of its own); returns the rows written."""
+    write them into it (as the flow runs it, in a process of its own); returns the rows written.
+
+    `previous`: a published snapshot whose analytics were made with these settings and code,
+    and `unequal` the files whose analytics inputs differ from its (`unequal_files`); the groups
+    the change leaves alone keep its rows (`with_previous`)."""
     with closing(connect(Layout(out).spill, settings.memory_mb, settings.worker_count)) as con:
-        for name, statements in analytics_queries(with_warehouse(con, snapshot.staging), **settings.analytics):
+        with_warehouse(con, snapshot.staging)
+        since = previous is not None and unequal is not None and with_previous(con, snapshot.staging, previous, unequal)
+        for name, statements in analytics_queries(con, **settings.analytics, since=since):
             with snapshot.writing("analytics", name) as writer:
                 for piece in typed_batches(con, name, statements):
                     writer.write(piece)
@@ -44,22 +52,44 @@ def analyse_into(out: Path, snapshot: SnapshotWriter, settings: Settings) -> dic
     return snapshot.rows
 
 
-def same_inputs(snapshot: Path, published: Path) -> bool:
-    """Whether the analytics would read the same rows in the warehouse of `snapshot` (a snapshot
-    being written) as in that of `published`: every column they read (`INPUT_COLUMNS`, whole
-    tables elsewhere) of every table they read is equal. A file linked from `published` is
-    equal without being read, so a build that combined a few segments compares only those."""
+def unequal_files(snapshot: Path, published: Path) -> dict[str, list[str]] | None:
+    """For each table the analytics read, the names of its files in `snapshot` (a snapshot
+    being written) whose rows the analytics read (`INPUT_COLUMNS`, whole tables elsewhere)
+    differ from those of the file of that name in `published`; None when the two hold other
+    file names. A file linked from `published` is equal without being read, so a build that
+    combined a few segments compares only those, a file at a time. Nothing differs: the
+    analytics are those of `published`."""
+    unequal = {}
     for name in ANALYTICS_READS:
         new, old = (table_folder(root, "warehouse", name) for root in (snapshot, published))
         files = {file.name for file in new.glob("*.parquet")}
         if files != {file.name for file in old.glob("*.parquet")}:
-            return False
-        for file_name in sorted(files):
-            if (new / file_name).stat().st_ino == (old / file_name).stat().st_ino:
-                continue
-            columns = INPUT_COLUMNS.get(name)
-            if not pq.read_table(new / file_name, columns=columns).equals(pq.read_table(old / file_name, columns=columns)):
-                return False
+            return None
+        columns = INPUT_COLUMNS.get(name)
+        unequal[name] = [file_name for file_name in sorted(files)
+                         if (new / file_name).stat().st_ino != (old / file_name).stat().st_ino
+                         and not pq.read_table(new / file_name, columns=columns).equals(
+                             pq.read_table(old / file_name, columns=columns))]
+    return unequal
+
+
+def with_previous(con: duckdb.DuckDBPyConnection, snapshot: Path, published: Path, unequal: dict[str, list[str]]
+                  ) -> bool:
+    """Give `con` what the analytics of a change need (`pipelines.sql.changed`): views of the
+    `published` snapshot's tables and the articles whose rows differ in `snapshot`, read from
+    the `unequal` files only. False when the change reaches every group: another taxonomy."""
+    if unequal["topics"]:
+        return False
+    for name, spec in TABLES.items():
+        path = table_glob(published, spec.layer, name)
+        con.execute(f"CREATE OR REPLACE VIEW {PREVIOUS}{name} AS SELECT * FROM read_parquet('{sql_text(path)}')")
+    pairs = {}
+    for name, names in unequal.items():
+        if name in ARTICLE_OF and names:
+            new, old = ([table_folder(root, "warehouse", name) / file_name for file_name in names]
+                        for root in (snapshot, published))
+            pairs[name] = (f"read_parquet({sql_list(new)})", f"read_parquet({sql_list(old)})")
+    create_touched(con, pairs, INPUT_COLUMNS)
     return True
 
 
@@ -84,6 +114,11 @@ def with_warehouse(con: duckdb.DuckDBPyConnection, snapshot: Path) -> duckdb.Duc
 
 def sql_text(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def sql_list(paths: list[Path]) -> str:
+    """A DuckDB list literal of the paths."""
+    return "[" + ", ".join(f"'{sql_text(path)}'" for path in paths) + "]"
 
 
 def typed_batches(con: duckdb.DuckDBPyConnection, name: str, statements: list[str]) -> Iterator[pa.Table]:

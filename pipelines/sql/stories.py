@@ -6,8 +6,8 @@ numbered in DuckDB (0, 1, ... in item_id order), the edges come to Python as two
 `component_roots` finds each node's component by its smallest node, and the roots go back to
 DuckDB as an Arrow table. No item id, provider or date is ever held in Python.
 
-`create_tables` leaves two TEMP tables on the connection, `MEMBERS` and `STORY_TOPICS`, which
-`stories`, `story_members` and `provider_timeliness` read; the steps towards them go through
+`create_tables` leaves two TEMP tables on the connection, `MEMBERS` and `STORY_TOPICS`, and a
+view `ALL_MEMBERS`, which `stories`, `story_members` and `provider_timeliness` read; the steps towards them go through
 TEMP tables too, joined on integer node numbers wherever possible, each big join or aggregation
 in a statement of its own: DuckDB can spill one to its temp_directory, but not several at once.
 """
@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from newsfm.pipelines.spill import hex_bounds, range_count
+from newsfm.pipelines.sql.changed import PREVIOUS, TOUCHED
 from newsfm.pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed, interpolated, ranked
 
 if TYPE_CHECKING:
@@ -42,16 +43,18 @@ NODE = np.int32  # node numbers: 4 bytes each, so the Python side of a million s
 # its listings); an item known only from `related` lists is described by its first listing in
 # (article_id, position) order, so the choice does not depend on file order. (Windows, not
 # arg_min over structs: DuckDB sorts windows out of core, but keeps aggregate states of strings
-# in memory.)
-STORY_ITEMS = f"""
+# in memory.) With `since`, only the nodes of `NODES`.
+def story_items(since: bool) -> str:
+    nodes = f"IN (SELECT item_id FROM {NODES})"
+    return f"""
     CREATE OR REPLACE TEMP TABLE {ITEMS} AS
     WITH candidates AS (
         SELECT article_id AS item_id, provider_domain, published_at, quality,
                0 AS listed, '' AS by_article, 0 AS by_position
-        FROM articles
+        FROM articles{f" WHERE article_id {nodes}" if since else ""}
         UNION ALL
         SELECT related_article_id, provider_domain, published_at, quality, 1, article_id, position
-        FROM related
+        FROM related{f" WHERE related_article_id {nodes}" if since else ""}
     ),
     chosen AS (
         SELECT item_id, provider_domain, published_at, quality FROM candidates
@@ -61,12 +64,42 @@ STORY_ITEMS = f"""
            published_at, quality
     FROM chosen"""
 
-# One edge per related row, as node numbers; a NULL source is a row whose article is no item.
-EDGES = f"""
+
+def edge_rows(since: bool) -> str:
+    """The related rows that are the graph's edges: all, or with `since` those of `NODES`'s articles."""
+    return f"(SELECT * FROM related WHERE article_id IN (SELECT item_id FROM {NODES}))" if since else "related"
+
+
+def edges(since: bool) -> str:
+    """One edge per related row, as node numbers; a NULL source is a row whose article is no item."""
+    return f"""
     SELECT s.node AS source, t.node AS target
-    FROM related AS r
+    FROM {edge_rows(since)} AS r
     LEFT JOIN {ITEMS} AS s ON s.item_id = r.article_id
     JOIN {ITEMS} AS t ON t.item_id = r.related_article_id"""
+
+
+# A change's stories (`since`): the items it may move are its touched articles and the items
+# they list, and every item of the published stories holding one of them (`NODES`). No other
+# item's story can change: the edges of a story that holds no touched article are all as they
+# were, and every new edge starts at a touched article. So the stories of `NODES` are made again,
+# and the published ones (but those in `GONE`) kept.
+NODES = PREFIX + "story_nodes"  # item_id: the items whose stories are made again, distinct
+GONE = PREFIX + "story_gone"  # story_id: the published stories of those items, distinct
+ALL_MEMBERS = PREFIX + "story_all_members"  # a view: MEMBERS and the kept published members
+TIMELY = PREFIX + "story_providers"  # provider_domain: the providers of the stories made again or gone
+CHANGED_STORIES = [
+    f"""CREATE OR REPLACE TEMP TABLE {PREFIX}story_seeds AS
+        SELECT article_id AS item_id FROM {TOUCHED}
+        UNION SELECT related_article_id FROM related WHERE article_id IN (SELECT article_id FROM {TOUCHED})""",
+    f"""CREATE OR REPLACE TEMP TABLE {GONE} AS
+        SELECT DISTINCT story_id FROM {PREVIOUS}story_members WHERE item_id IN (SELECT item_id FROM {PREFIX}story_seeds)""",
+    f"""CREATE OR REPLACE TEMP TABLE {NODES} AS
+        SELECT item_id FROM {PREVIOUS}story_members WHERE story_id IN (SELECT story_id FROM {GONE})
+        UNION SELECT item_id FROM {PREFIX}story_seeds""",
+    f"DROP TABLE {PREFIX}story_seeds",
+]
+MEMBER_COLUMNS = "story_id, item_id, provider_domain, published_at, lag_minutes, is_first"
 
 
 def component_roots(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -98,13 +131,13 @@ def component_roots(n_nodes: int, sources: np.ndarray, targets: np.ndarray) -> n
             parent = grand
 
 
-def fetch_edges(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+def fetch_edges(con: duckdb.DuckDBPyConnection, since: bool) -> tuple[np.ndarray, np.ndarray]:
     """The graph's edges as (sources, targets) node arrays, read from DuckDB in batches into
-    arrays allocated once (one edge per `related` row)."""
-    ((n_edges,),) = con.execute("SELECT count(*) FROM related").fetchall()
+    arrays allocated once (one edge per `related` row: `edge_rows`)."""
+    ((n_edges,),) = con.execute(f"SELECT count(*) FROM {edge_rows(since)}").fetchall()
     sources, targets = np.empty(n_edges, dtype=NODE), np.empty(n_edges, dtype=NODE)
     filled = 0
-    for batch in arrow_reader(con, EDGES, EDGE_BATCH_ROWS):
+    for batch in arrow_reader(con, edges(since), EDGE_BATCH_ROWS):
         if batch.column(0).null_count:
             raise ValueError("related rows of articles absent from `articles`: the warehouse is inconsistent")
         end = filled + batch.num_rows
@@ -116,16 +149,21 @@ def fetch_edges(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]
     return sources[:filled], targets[:filled]
 
 
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_tables(con: duckdb.DuckDBPyConnection, since: bool = False) -> None:
     """TEMP tables `MEMBERS`, the items with their story_id (hash of the component's smallest
-    item id), `lag_minutes` and `is_first`, and `STORY_TOPICS`, each story's distinct topics.
+    item id), `lag_minutes` and `is_first`, and `STORY_TOPICS`, each story's distinct topics;
+    with `since`, of the items of `NODES` only (`CHANGED_STORIES`), beside `GONE` and the view
+    `ALL_MEMBERS`.
 
     The first item is the earliest dated one, and the smallest item_id among equally early
-    ones, so exactly one per story that has a date.
+    ones, so exactly one per story that has a date. Nodes are numbered in item_id order among
+    the items made, so the same item is first among any of them.
     """
-    con.execute(STORY_ITEMS)
+    for step in CHANGED_STORIES if since else ():
+        con.execute(step)
+    con.execute(story_items(since))
     ((n_nodes,),) = con.execute(f"SELECT count(*) FROM {ITEMS}").fetchall()
-    sources, targets = fetch_edges(con)
+    sources, targets = fetch_edges(con, since)
     roots = component_roots(n_nodes, sources, targets)
     del sources, targets
     create_from_arrow(con, ROOTS, pa.table({"node": np.arange(n_nodes, dtype=NODE), "root": roots}))
@@ -162,13 +200,22 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
             FROM {ROOT_TOPICS} AS t JOIN {INFO} AS s ON s.root = t.root""",
         f"DROP TABLE {ROOT_TOPICS}",
         f"DROP TABLE {INFO}",
+        f"""CREATE OR REPLACE TEMP VIEW {ALL_MEMBERS} AS SELECT {MEMBER_COLUMNS} FROM {MEMBERS}""" + (f"""
+            UNION ALL SELECT {MEMBER_COLUMNS} FROM {PREVIOUS}story_members
+            WHERE story_id NOT IN (SELECT story_id FROM {GONE})""" if since else ""),
+        *([f"""CREATE OR REPLACE TEMP TABLE {TIMELY} AS SELECT DISTINCT provider_domain FROM (
+                SELECT provider_domain FROM {MEMBERS}
+                UNION ALL
+                SELECT provider_domain FROM {PREVIOUS}story_members WHERE story_id IN (SELECT story_id FROM {GONE}))
+            WHERE provider_domain IS NOT NULL"""] if since else []),
     ]
     for step in steps:
         con.execute(step)
 
 
 def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in (MEMBERS, STORY_TOPICS):
+    con.execute(f"DROP VIEW IF EXISTS {ALL_MEMBERS}")
+    for name in (MEMBERS, STORY_TOPICS, NODES, GONE, TIMELY):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -177,15 +224,16 @@ def story_ranges(con: duckdb.DuckDBPyConnection) -> list[str]:
     in order: their rows are sorted a range at a time (story ids are hex digests, spread evenly),
     as DuckDB does not spill the sort of so many wide rows (story_members failed at a 128 MB
     limit over 1,000,000 files, sorted whole)."""
-    ((members,),) = con.execute(f"SELECT count(*) FROM {MEMBERS}").fetchall()
+    ((members,),) = con.execute(f"SELECT count(*) FROM {ALL_MEMBERS}").fetchall()
     edges = [None, *hex_bounds(range_count(members, RANGE_ROWS)), None]
     return [" AND ".join([*([f"story_id >= '{lo}'"] if lo else []), *([f"story_id < '{hi}'"] if hi else [])]) or "TRUE"
             for lo, hi in zip(edges, edges[1:])]
 
 
-def stories(ranges: list[str]) -> list[str]:
-    """One row per story, a range of story ids at a time (`story_ranges`), aggregated over its members; topic_ids are the sorted distinct topics
-    of its articles, an empty list for a story without any.
+def stories(ranges: list[str], since: bool = False) -> list[str]:
+    """One row per story, a range of story ids at a time (`story_ranges`), aggregated over its
+    members (with `since`: the stories of `MEMBERS`, and the published ones not `GONE`); topic_ids
+    are the sorted distinct topics of its articles, an empty list for a story without any.
 
     The members are grouped by (story, provider) first, so providers are counted without a
     count(DISTINCT), which would hold every value in memory; the (story, topic) pairs join that
@@ -193,6 +241,9 @@ def stories(ranges: list[str]) -> list[str]:
     would need both in memory at once. The mean is the sum of the sums over the sum of the
     counts: the plain mean exactly, as qualities are integers.
     """
+    def kept(story_range: str) -> str:
+        return (f"UNION ALL SELECT * FROM {PREVIOUS}stories WHERE {story_range} "
+                f"AND story_id NOT IN (SELECT story_id FROM {GONE})") if since else ""
     return [f"""
         WITH per_provider AS (
             SELECT story_id, provider_domain, count(*) AS n, min(published_at) AS first_at,
@@ -202,6 +253,7 @@ def stories(ranges: list[str]) -> list[str]:
             UNION ALL
             SELECT story_id, NULL, 0, NULL, NULL, false, NULL, 0, topic_id FROM {STORY_TOPICS} WHERE {story_range}
         )
+        SELECT * FROM (
         SELECT story_id,
                CAST(sum(n) AS BIGINT) AS n_items,
                count(provider_domain) AS n_providers,
@@ -213,32 +265,44 @@ def stories(ranges: list[str]) -> list[str]:
                    AS topic_ids
         FROM per_provider
         GROUP BY story_id
+        {kept(story_range)})
         ORDER BY story_id""" for story_range in ranges]
 
 
 def story_members(ranges: list[str]) -> list[str]:
-    """Every member of a story, a range of story ids at a time (`story_ranges`)."""
+    """Every member of a story (`ALL_MEMBERS`), a range of story ids at a time (`story_ranges`)."""
     return [f"""
-        SELECT story_id, item_id, provider_domain, published_at, lag_minutes, is_first
-        FROM {MEMBERS} WHERE {story_range}
+        SELECT {MEMBER_COLUMNS} FROM {ALL_MEMBERS} WHERE {story_range}
         ORDER BY story_id, item_id""" for story_range in ranges]
 
 
-def provider_timeliness() -> str:
+def provider_timeliness(since: bool = False) -> str:
     """One row per provider with a dated item in a story of at least two providers.
 
     Each such story counts once per provider, through the provider's earliest item; the lag
-    percentiles interpolate linearly, as `np.percentile` does (`interpolated`).
+    percentiles interpolate linearly, as `np.percentile` does (`interpolated`). A provider's
+    row depends on its stories alone: with `since`, the rows of the providers of the stories
+    made again or gone (`TIMELY`) are made again, from the members of their stories, and the
+    published rows of the others kept. The members are read twice rather than through a CTE,
+    which DuckDB would hold in memory whole.
     """
+    members = (f"""(SELECT * FROM {ALL_MEMBERS} WHERE story_id IN (
+                    SELECT story_id FROM {ALL_MEMBERS} WHERE provider_domain IN (SELECT provider_domain FROM {TIMELY})))"""
+               if since else ALL_MEMBERS)
+    kept = f"""
+            UNION ALL
+            SELECT * FROM {PREVIOUS}provider_timeliness
+            WHERE provider_domain NOT IN (SELECT provider_domain FROM {TIMELY})""" if since else ""
     return f"""
         WITH shared AS (  -- providers counted by grouping, not by a count(DISTINCT)
-            SELECT story_id FROM (SELECT DISTINCT story_id, provider_domain FROM {MEMBERS})
+            SELECT story_id FROM (SELECT DISTINCT story_id, provider_domain FROM {members})
             GROUP BY story_id HAVING count(provider_domain) >= 2
         ),
         per_story AS (
             SELECT m.provider_domain, m.story_id, min(m.lag_minutes) AS lag, bool_or(m.is_first) AS first
-            FROM {MEMBERS} AS m JOIN shared AS s ON s.story_id = m.story_id
-            WHERE m.published_at IS NOT NULL AND m.provider_domain IS NOT NULL
+            FROM {members} AS m JOIN shared AS s ON s.story_id = m.story_id
+            WHERE m.published_at IS NOT NULL AND m.provider_domain IS NOT NULL{
+                f" AND m.provider_domain IN (SELECT provider_domain FROM {TIMELY})" if since else ""}
             GROUP BY m.provider_domain, m.story_id
         ),
         per_provider AS (
@@ -247,10 +311,12 @@ def provider_timeliness() -> str:
                    {interpolated("lag", 90 / 100, flip=True)} AS p90_lag_minutes
             FROM (SELECT *, {ranked("lag", "provider_domain")} FROM per_story) GROUP BY provider_domain
         )
-        SELECT provider_domain,
-               CAST(n_stories AS BIGINT) AS n_stories,
-               CAST(n_first AS BIGINT) AS n_first,
-               n_first / n_stories AS first_rate,
-               median_lag_minutes, p90_lag_minutes
-        FROM per_provider
+        SELECT * FROM (
+            SELECT provider_domain,
+                   CAST(n_stories AS BIGINT) AS n_stories,
+                   CAST(n_first AS BIGINT) AS n_first,
+                   n_first / n_stories AS first_rate,
+                   median_lag_minutes, p90_lag_minutes
+            FROM per_provider{kept}
+        )
         ORDER BY provider_domain"""

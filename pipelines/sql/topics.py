@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from newsfm.pipelines.sql.changed import PREVIOUS, TOUCHED
 from newsfm.pipelines.sql.common import PREFIX, create_from_arrow
 
 if TYPE_CHECKING:
@@ -29,18 +30,60 @@ FILED = PREFIX + "topic_filed"
 # TEMP table rather than a CTE: every topic table reads it, some twice, and DuckDB keeps a CTE
 # read twice in memory whole, where a table's blocks can go to the temp_directory. The
 # per-article figures are windows, which DuckDB sorts out of core, where a count(DISTINCT) over
-# a million groups fails under a 200 MB memory limit.
-FILED_TABLE = f"""
-    CREATE OR REPLACE TEMP TABLE {FILED} AS
-    SELECT l.topic_id, l.article_id, a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
-           coalesce(r.n_related, 0) AS n_related,
+# a million groups fails under a 200 MB memory limit. With `since`, the windows are left out
+# (only the daily figures read them, from `DAY_FILED`).
+def filed_table(name: str, windows: bool = True, related: bool = True, articles: str = "articles") -> str:
+    """`FILED` (or a table `name` of its rows over the relation `articles`), with or without
+    the windows' columns and n_related."""
+    window_columns = """,
            count(*) OVER article AS n_topics,
-           row_number() OVER (article ORDER BY l.topic_id) = 1 AS first_topic
-    FROM (SELECT DISTINCT topic_id, article_id FROM article_topics) AS l
-    JOIN articles AS a ON a.article_id = l.article_id
+           row_number() OVER (article ORDER BY l.topic_id) = 1 AS first_topic""" if windows else ""
+    window = """
+    WINDOW article AS (PARTITION BY l.article_id)""" if windows else ""
+    related_counts = """
     LEFT JOIN (SELECT article_id, count(*) AS n_related FROM related GROUP BY article_id) AS r
-        ON r.article_id = l.article_id
-    WINDOW article AS (PARTITION BY l.article_id)"""
+        ON r.article_id = l.article_id""" if related else ""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE {name} AS
+    SELECT l.topic_id, l.article_id, a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
+           {"coalesce(r.n_related, 0)" if related else "0"} AS n_related{window_columns}
+    FROM (SELECT DISTINCT topic_id, article_id FROM article_topics) AS l
+    JOIN {articles} AS a ON a.article_id = l.article_id{related_counts}{window}"""
+
+
+# With `since` (`pipelines.sql.changed`): the UTC days of the touched articles, before and after
+# (`DAYS`), whose daily rows are made again from their articles' rows (`DAY_FILED`, `FILED` with
+# the windows), and each touched article's distinct topics before (-1) and after (+1)
+# (`TOUCHED_TOPICS`), whose pairs move the co-occurrence counts.
+DAYS = PREFIX + "topic_days"
+DAY_FILED = PREFIX + "topic_day_filed"
+TOUCHED_TOPICS = PREFIX + "topic_touched"  # topic_id, article_id, side
+
+
+def utc_day(column: str) -> str:
+    return f"CAST({column} AT TIME ZONE 'UTC' AS DATE)"
+
+
+def touched_topics(prefix: str, side: int) -> str:
+    return f"""
+        SELECT DISTINCT l.topic_id, l.article_id, {side} AS side
+        FROM {prefix}article_topics AS l JOIN {prefix}articles AS a ON a.article_id = l.article_id
+        WHERE l.article_id IN (SELECT article_id FROM {TOUCHED})"""
+
+
+CHANGED_TOPICS = [
+    f"""CREATE OR REPLACE TEMP TABLE {DAYS} AS SELECT DISTINCT {utc_day("published_at")} AS day FROM (
+            SELECT published_at FROM articles WHERE article_id IN (SELECT article_id FROM {TOUCHED})
+            UNION ALL
+            SELECT published_at FROM {PREVIOUS}articles WHERE article_id IN (SELECT article_id FROM {TOUCHED}))
+        WHERE published_at IS NOT NULL""",
+    filed_table(DAY_FILED, related=False, articles=f"""(SELECT * FROM articles
+        WHERE {utc_day("published_at")} IN (SELECT day FROM {DAYS}))"""),
+    f"""CREATE OR REPLACE TEMP TABLE {TOUCHED_TOPICS} AS
+        {touched_topics("", 1)}
+        UNION ALL
+        {touched_topics(PREVIOUS, -1)}""",
+]
 
 N_TOTAL = "(SELECT count(*) FROM articles)"
 
@@ -63,14 +106,17 @@ def ancestor_links(parents: list[tuple[str, str | None]]) -> list[tuple[str, str
     return links
 
 
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The TEMP tables the topic statements read: `FILED` and `ANCESTORS`."""
-    con.execute(FILED_TABLE)
+def create_tables(con: duckdb.DuckDBPyConnection, since: bool = False) -> None:
+    """The TEMP tables the topic statements read: `FILED` and `ANCESTORS`, and with `since`
+    those of `CHANGED_TOPICS`."""
+    con.execute(filed_table(FILED, windows=not since))
     create_ancestors(con)
+    for step in CHANGED_TOPICS if since else ():
+        con.execute(step)
 
 
 def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in (FILED, ANCESTORS):
+    for name in (FILED, ANCESTORS, DAYS, DAY_FILED, TOUCHED_TOPICS):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -148,19 +194,24 @@ def topic_coverage() -> str:
         ORDER BY t.topic_id"""
 
 
-def topic_coverage_daily() -> str:
+def topic_coverage_daily(since: bool = False) -> str:
     """Topic × UTC day: counts and the topic's share of the day's attention.
 
     Each article of the day with topics has weight 1, split equally among its topics; the
     topic's summed weight over that day's number of such articles (the shares of a day sum to
     1). An article counts for its day on the row of its first topic; providers are counted by
     grouping (topic, day, provider) first, as a count(DISTINCT) would hold every value in memory.
+    A day's rows depend on that day's articles alone: with `since`, the touched days' rows are
+    made again (from `DAY_FILED`) and the published rows of the others kept.
     """
+    kept = f"""
+            UNION ALL
+            SELECT * FROM {PREVIOUS}topic_coverage_daily WHERE day NOT IN (SELECT day FROM {DAYS})""" if since else ""
     return f"""
         WITH per_provider AS (
-            SELECT topic_id, CAST(published_at AT TIME ZONE 'UTC' AS DATE) AS day, provider_domain,
+            SELECT topic_id, {utc_day("published_at")} AS day, provider_domain,
                    count(*) AS n, fsum(1 / n_topics) AS weight, count(*) FILTER (WHERE first_topic) AS n_first
-            FROM {FILED} WHERE published_at IS NOT NULL
+            FROM {DAY_FILED if since else FILED} WHERE published_at IS NOT NULL
             GROUP BY topic_id, day, provider_domain
         ),
         rows AS (
@@ -168,8 +219,10 @@ def topic_coverage_daily() -> str:
                    fsum(weight) AS weight, sum(sum(n_first)) OVER (PARTITION BY day) AS n_day
             FROM per_provider GROUP BY topic_id, day
         )
-        SELECT topic_id, day, CAST(n_articles AS BIGINT) AS n_articles, n_providers, weight / n_day AS share_of_day
-        FROM rows
+        SELECT * FROM (
+            SELECT topic_id, day, CAST(n_articles AS BIGINT) AS n_articles, n_providers, weight / n_day AS share_of_day
+            FROM rows{kept}
+        )
         ORDER BY topic_id, day"""
 
 
@@ -195,13 +248,23 @@ def topic_provider() -> str:
         ORDER BY r.topic_id, r.provider_domain"""
 
 
-def topic_cooccurrence() -> str:
-    """Unordered topic pairs filed together: count, Jaccard index and lift."""
-    return f"""
-        WITH pairs AS (
+def topic_cooccurrence(since: bool = False) -> str:
+    """Unordered topic pairs filed together: count, Jaccard index and lift. With `since`, a
+    pair's count is the published one moved by the touched articles' pairs before (-1) and
+    after (+1): counts of articles, so exactly what counting them all again gives."""
+    pairs = f"""
+            SELECT topic_a, topic_b, CAST(sum(n) AS BIGINT) AS n_articles FROM (
+                SELECT topic_a, topic_b, n_articles AS n FROM {PREVIOUS}topic_cooccurrence
+                UNION ALL
+                SELECT a.topic_id, b.topic_id, a.side
+                FROM {TOUCHED_TOPICS} AS a JOIN {TOUCHED_TOPICS} AS b
+                    ON a.article_id = b.article_id AND a.side = b.side AND a.topic_id < b.topic_id)
+            GROUP BY topic_a, topic_b HAVING sum(n) > 0""" if since else f"""
             SELECT a.topic_id AS topic_a, b.topic_id AS topic_b, count(*) AS n_articles
             FROM {FILED} AS a JOIN {FILED} AS b ON a.article_id = b.article_id AND a.topic_id < b.topic_id
-            GROUP BY a.topic_id, b.topic_id
+            GROUP BY a.topic_id, b.topic_id"""
+    return f"""
+        WITH pairs AS ({pairs}
         ),
         per_topic AS (SELECT topic_id, count(*) AS n FROM {FILED} GROUP BY topic_id)
         SELECT p.topic_a, p.topic_b, p.n_articles,
