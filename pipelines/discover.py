@@ -231,7 +231,12 @@ def add_entry(entry: os.DirEntry, prefix: str, listed: "Listing", subfolders: li
         if not entry.is_symlink():
             subfolders.append((entry.name, entry.path))
         return
-    listed.add(prefix + entry.name, *stat_of(entry.path, follow_symlinks=True))
+    try:
+        info = entry.stat()  # follows a link, as `stat_of` does first (and as fast as os.stat)
+    except OSError:
+        listed.add(prefix + entry.name, *stat_of(entry.path, follow_symlinks=False))
+        return
+    listed.add(prefix + entry.name, info.st_size, info.st_mtime_ns)
 
 
 class Listing:

@@ -28,6 +28,7 @@ since the last build, whatever the number of files.
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ import pyarrow.ipc as ipc
 
 from newsfm import __version__
 from newsfm.pipelines import fingerprints
-from newsfm.pipelines.discover import FOUND_SCHEMA, content_hash, walk_batches
+from newsfm.pipelines.discover import FOUND_SCHEMA, PythonView, content_hash, walk_batches
 from newsfm.pipelines.durable import durable_file, leftover_temporaries
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.parts import LIVE_SCHEMA, LiveFiles, read_part_table
@@ -523,6 +524,17 @@ def same(a: pa.Array, b: pa.Array) -> pa.Array:
     return pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
 
 
+def rows_in(paths: pa.Array, recorded: pa.Array) -> pa.Array:
+    """Each of the sorted `paths`' row in `recorded` (sorted, no path twice), null where it has
+    none. When the paths are a run of the record's, as they are wherever no file was added or
+    deleted among them, one comparison says so; else a hash look-up finds each."""
+    if len(paths):
+        start = bisect.bisect_left(PythonView(recorded), paths[0].as_py())
+        if recorded.slice(start, len(paths)).equals(paths):
+            return pa.array(np.arange(start, start + len(paths), dtype=np.int32))
+    return pc.index_in(paths, value_set=recorded)
+
+
 class Decided(NamedTuple):
     status: pa.Array  # int8
     touched: int
@@ -533,7 +545,7 @@ def compare(found: pa.RecordBatch, batch: pa.RecordBatch, content_hash: Callable
     """The decision for each file of `found` against the record's rows in `batch` (the only rows
     its paths can be in), and each file's row in `batch` (null: none)."""
     paths, size, mtime = (found.column(name) for name in FOUND_SCHEMA.names)
-    at = pc.index_in(paths, value_set=batch.column("source_path"))
+    at = rows_in(paths, batch.column("source_path"))
     known = pc.is_valid(at)
     same_stat = pc.and_(pc.and_(known, pc.is_valid(size)), pc.and_(  # as Python compares (size, mtime) tuples
         same(pc.take(batch.column("size_bytes"), at), size), same(pc.take(batch.column("mtime_ns"), at), mtime)))

@@ -194,6 +194,31 @@ def test_a_change_combines_again_only_the_segments_it_touches(tmp_path, edit, re
     assert_published_equals_full_rebuild(out, raw)
 
 
+def test_a_change_computes_again_only_the_analytics_groups_it_touches(tmp_path, monkeypatch):
+    """A moved URL: two articles touched (the old id and the new), the change's analytics used
+    (`with_previous`), and every table equal to the reference."""
+    from newsfm.pipelines.sql import engine
+    from newsfm.pipelines.sql.changed import TOUCHED
+
+    raw, out = generated_tree(tmp_path, 120), tmp_path / "out"
+    settings = Settings(segments=16, workers=1)  # one process: the analytics run in this one
+    build_warehouse(str(raw), str(out), settings)
+    news_file = sorted(path for path in raw.rglob("*.md") if path.parent.name == "_news")[7]
+    news_file.write_text(news_file.read_text().replace('webUrl: "https://', 'webUrl: "https://moved.', 1))
+    touched = []
+
+    def with_previous(con, *args):
+        used = original(con, *args)
+        touched.append((used, con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchone()[0]))
+        return used
+
+    original = engine.with_previous
+    monkeypatch.setattr(engine, "with_previous", with_previous)
+    build_warehouse(str(raw), str(out), settings)
+    assert touched == [(True, 2)]
+    assert_published_equals_full_rebuild(out, raw)
+
+
 def test_another_segment_count_combines_every_segment_again(tmp_path):
     raw, out = generated_tree(tmp_path, 60), tmp_path / "out"
     build_warehouse(str(raw), str(out), Settings(segments=4, workers=1))

@@ -1,7 +1,7 @@
 """Every analytics table as a DuckDB SELECT: the out-of-core twin of `transforms.analytics`.
 
-The connection must hold views or tables named like the seven warehouse tables it reads (`sources`,
-`articles`, `related`, `topics`, `article_topics`, `providers`, `images`) with the warehouse
+The connection must hold views or tables named like the six warehouse tables it reads
+(`articles`, `related`, `topics`, `article_topics`, `providers`, `images`) with the warehouse
 schemas of `transforms.schema`, and run with `SET TimeZone='UTC'`. Each statement returns the
 columns of its table in schema order, with types pyarrow casts losslessly to the table's
 schema, sorted by the table's order, so the caller can stream it into Parquet. A table comes as
@@ -18,6 +18,10 @@ TEMP tables (named `analytics_*`) just before the statements that read them and 
 those statements are past: run each statement before asking for the next one. DuckDB keeps a
 CTE that a statement reads twice in memory whole, so the statements read large relations once,
 or from those TEMP tables, whose blocks can go to the connection's temp_directory.
+
+The analytics of a change (`since=True`) also read the published snapshot's tables and what
+the change touches (`pipelines.sql.changed`), and keep the published rows of every group the
+change leaves alone: `docs/operations.md` lists, table by table, what is made again.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ DuckDB as an Arrow table. No item id, provider or date is ever held in Python.
 view `ALL_MEMBERS`, which `stories`, `story_members` and `provider_timeliness` read; the steps towards them go through
 TEMP tables too, joined on integer node numbers wherever possible, each big join or aggregation
 in a statement of its own: DuckDB can spill one to its temp_directory, but not several at once.
+
+With `since` (a change's analytics, `pipelines.sql.changed`), the graph is made of the items of
+the stories a change can move (`CHANGED_STORIES`) and the published stories of every other item
+are kept.
 """
 
 from __future__ import annotations

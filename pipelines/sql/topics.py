@@ -5,6 +5,10 @@ Everything starts from `FILED` (a TEMP table): one row per distinct (topic, arti
 number of related rows. The taxonomy rollup reuses the same figures over distinct (ancestor,
 article) pairs; the ancestor links come from the small `topics` table, walked in Python
 (`ancestor_links`).
+
+With `since` (a change's analytics, `pipelines.sql.changed`), the daily rows of the days the
+change touches are made again and the co-occurrence counts moved by its articles' topic pairs;
+topic_coverage and topic_provider are made from `FILED` as always.
 """
 
 from __future__ import annotations
