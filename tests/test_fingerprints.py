@@ -112,7 +112,8 @@ def test_changed_analytics_code_recomputes_the_analytics_and_parses_no_file(tmp_
     raw, out = built_tree(tmp_path)
     warehouse = {name: read_table(out, name) for name, spec in TABLES.items() if spec.layer == "warehouse"}
     original = sql_providers.provider_quality
-    monkeypatch.setattr(sql_providers, "provider_quality", lambda prior_weight, min_scored: original(1.0, 1))
+    monkeypatch.setattr(sql_providers, "provider_quality",
+                        lambda prior_weight, min_scored, since=False: original(1.0, 1, since))
     monkeypatch.setattr(fingerprints, "analytics", lambda: "edited")
     monkeypatch.setattr(flows, "parse_in_pool", lambda *args: pytest.fail("a file was parsed"))
     summary = build_warehouse(str(raw), str(out), Settings(workers=1))
