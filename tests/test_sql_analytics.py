@@ -92,9 +92,13 @@ def folder_warehouse(root: Path) -> dict[str, pd.DataFrame]:
     return warehouse_frames([normalize_batch(read_folder(root))])
 
 
+def files_warehouse(files: list[tuple[str, bytes]]) -> dict[str, pd.DataFrame]:
+    """The warehouse of (path, bytes) pairs, as one batch."""
+    return warehouse_frames([normalize_batch([extract(path, data, 1 << 20) for path, data in files])])
+
+
 def generated_warehouse(count: int, seed: int) -> dict[str, pd.DataFrame]:
-    files = [extract(path, data, 1 << 20) for path, data in generate_corpus(count, seed)]
-    return warehouse_frames([normalize_batch(files)])
+    return files_warehouse(list(generate_corpus(count, seed)))
 
 
 # -- real, seed, site and generated corpora ------------------------------------------------

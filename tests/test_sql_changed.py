@@ -18,12 +18,9 @@ from newsfm.pipelines.sql.common import arrow_reader
 from newsfm.pipelines.sql.engine import ANALYTICS_READS
 from newsfm.synthetic.corpus import generate_corpus
 from newsfm.transforms.analytics import INPUT_COLUMNS
-from newsfm.transforms.extract import extract
-from newsfm.transforms.normalize import normalize_batch
-from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.schema import TABLES, conform, to_frame
 from tests.conftest import REPO, examples
-from tests.test_sql_analytics import ANALYTICS, SUMMED, WAREHOUSE, sql_tables
+from tests.test_sql_analytics import ANALYTICS, SUMMED, WAREHOUSE, files_warehouse, sql_tables
 
 GENERATED = list(generate_corpus(240, seed=5))
 SITE = [(path, data) for path, data in GENERATED if "/_news/" not in path]  # the taxonomy: kept as it is
@@ -43,8 +40,7 @@ EDITS = {
 
 
 def warehouse(news: dict[str, bytes]) -> dict[str, pa.Table]:
-    files = [extract(path, data, 1 << 20) for path, data in [*SITE, *sorted(news.items())]]
-    return {name: conform(name, table) for name, table in warehouse_frames([normalize_batch(files)]).items()}
+    return {name: conform(name, frame) for name, frame in files_warehouse([*SITE, *sorted(news.items())]).items()}
 
 
 def changed_analytics(before: dict[str, pa.Table], published: dict, after: dict[str, pa.Table]) -> dict:

@@ -64,12 +64,24 @@ def create_touched(con: duckdb.DuckDBPyConnection, pairs: dict[str, tuple[str, s
                 UNION ALL SELECT {hashed}, -1 FROM {old} WHERE {rows})
             GROUP BY article_id, row_hash HAVING sum(side) <> 0)""")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED} AS SELECT DISTINCT article_id FROM {TOUCHED}")
-    touched = f"(SELECT article_id FROM {TOUCHED})"
-    named = [f"SELECT provider_domain FROM {prefix}{name} WHERE article_id IN {touched}"
-             for prefix in ("", PREVIOUS) for name in ("articles", "related")]
+    named = [touched_rows(name, "provider_domain") for name in ("articles", "related")]
     renamed = f"SELECT provider_domain FROM ({differing_rows('providers', PREVIOUS + 'providers', '*')})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {PROVIDERS} AS SELECT DISTINCT provider_domain FROM ("
                 f"{' UNION ALL '.join([*named, renamed])}) WHERE provider_domain IS NOT NULL")
+
+
+def touched_rows(table: str, columns: str) -> str:
+    """`columns` of the touched articles' rows of `table`, before (the published snapshot's) and after."""
+    return " UNION ALL ".join(f"SELECT {columns} FROM {prefix}{table} WHERE article_id IN (SELECT article_id FROM {TOUCHED})"
+                              for prefix in ("", PREVIOUS))
+
+
+def published_rows(table: str, where: str) -> str:
+    """A UNION ALL of the published rows of analytics table `table` that meet `where` (those of the
+    groups a change leaves alone), to follow the statement of the groups made again."""
+    return f"""
+            UNION ALL
+            SELECT * FROM {PREVIOUS}{table} WHERE {where}"""
 
 
 def drop_tables(con: duckdb.DuckDBPyConnection) -> None:

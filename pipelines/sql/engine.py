@@ -80,9 +80,7 @@ def with_previous(con: duckdb.DuckDBPyConnection, snapshot: Path, published: Pat
     the `unequal` files only. False when the change reaches every group: another taxonomy."""
     if unequal["topics"]:
         return False
-    for name, spec in TABLES.items():
-        path = table_glob(published, spec.layer, name)
-        con.execute(f"CREATE OR REPLACE VIEW {PREVIOUS}{name} AS SELECT * FROM read_parquet('{sql_text(path)}')")
+    with_views(con, published, ("warehouse", "analytics"), PREVIOUS)
     pairs = {}
     for name, names in unequal.items():
         if name in ARTICLE_OF and names:
@@ -105,10 +103,16 @@ def connect(spill: Path, memory_mb: int, threads: int) -> duckdb.DuckDBPyConnect
 
 def with_warehouse(con: duckdb.DuckDBPyConnection, snapshot: Path) -> duckdb.DuckDBPyConnection:
     """`con` with a view of each warehouse table of the snapshot folder `snapshot`."""
+    return with_views(con, snapshot, ("warehouse",))
+
+
+def with_views(con: duckdb.DuckDBPyConnection, snapshot: Path, layers: tuple[str, ...], prefix: str = ""
+               ) -> duckdb.DuckDBPyConnection:
+    """`con` with a view `prefix` + name of each table of `layers` in the snapshot folder `snapshot`."""
     for name, spec in TABLES.items():
-        if spec.layer == "warehouse":
+        if spec.layer in layers:
             path = table_glob(snapshot, spec.layer, name)
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{sql_text(path)}')")
+            con.execute(f"CREATE OR REPLACE VIEW {prefix}{name} AS SELECT * FROM read_parquet('{sql_text(path)}')")
     return con
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from newsfm.pipelines.sql.changed import PREVIOUS, in_touched_providers
+from newsfm.pipelines.sql.changed import PREVIOUS, in_touched_providers, published_rows
 from newsfm.pipelines.sql.common import PREFIX, double, interpolated, ranked
 
 if TYPE_CHECKING:
     import duckdb
 
+# images.owner_id of a related row (`transforms.keys.related_owner_id`), of the rows aliased `r`
+RELATED_OWNER_ID = "{r}article_id || ':' || CAST({r}position AS VARCHAR)"
 FIGURES = ("n_articles, n_related, n_scored, quality_mean, quality_median, quality_p10, quality_p90, quality_min, "
            "quality_max, quality_std, share_with_image, n_topics, top_topic_id, first_published_at, last_published_at")
 
@@ -39,7 +41,7 @@ TOUCHED_ITEMS = [
                published_at
         FROM articles WHERE {in_touched_providers("provider_domain")}
         UNION ALL
-        SELECT 'related', article_id || ':' || CAST(position AS VARCHAR), provider_domain, CAST(quality AS DOUBLE),
+        SELECT 'related', {RELATED_OWNER_ID.format(r='')}, provider_domain, CAST(quality AS DOUBLE),
                published_at
         FROM related WHERE {in_touched_providers("provider_domain")}""",
     f"""CREATE OR REPLACE TEMP TABLE {ITEMS} AS
@@ -79,7 +81,7 @@ def appearances(with_image: bool, since: bool = False) -> str:
             UNION ALL
             SELECT provider_domain, CAST(quality AS DOUBLE) AS quality, published_at
             FROM related WHERE provider_domain IS NOT NULL"""
-    return """
+    return f"""
         SELECT a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
                i.owner_id IS NOT NULL AS has_image
         FROM articles AS a
@@ -91,7 +93,7 @@ def appearances(with_image: bool, since: bool = False) -> str:
                i.owner_id IS NOT NULL AS has_image
         FROM related AS r
         LEFT JOIN (SELECT DISTINCT owner_id FROM images WHERE owner_type = 'related') AS i
-            ON i.owner_id = r.article_id || ':' || CAST(r.position AS VARCHAR)
+            ON i.owner_id = {RELATED_OWNER_ID.format(r='r.')}
         WHERE r.provider_domain IS NOT NULL"""
 
 
@@ -205,9 +207,7 @@ def provider_quality(prior_weight: float, min_scored: int, since: bool = False) 
 def provider_quality_monthly(since: bool = False) -> str:
     """Provider × UTC calendar month over the appearances that have a published_at (with
     `since`: the touched providers', and the published rows of the others)."""
-    kept = f"""
-            UNION ALL
-            SELECT * FROM {PREVIOUS}provider_quality_monthly WHERE NOT {touched(since, "provider_domain")}""" if since else ""
+    kept = published_rows("provider_quality_monthly", f"NOT {touched(since, 'provider_domain')}") if since else ""
     return f"""
         WITH items AS ({appearances(with_image=False, since=since)})
         SELECT * FROM (

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from newsfm.pipelines.spill import hex_bounds, range_count
-from newsfm.pipelines.sql.changed import PREVIOUS, TOUCHED
+from newsfm.pipelines.sql.changed import PREVIOUS, TOUCHED, published_rows
 from newsfm.pipelines.sql.common import PREFIX, arrow_reader, create_from_arrow, elapsed, interpolated, ranked
 
 if TYPE_CHECKING:
@@ -246,8 +246,7 @@ def stories(ranges: list[str], since: bool = False) -> list[str]:
     counts: the plain mean exactly, as qualities are integers.
     """
     def kept(story_range: str) -> str:
-        return (f"UNION ALL SELECT * FROM {PREVIOUS}stories WHERE {story_range} "
-                f"AND story_id NOT IN (SELECT story_id FROM {GONE})") if since else ""
+        return published_rows("stories", f"{story_range} AND story_id NOT IN (SELECT story_id FROM {GONE})") if since else ""
     return [f"""
         WITH per_provider AS (
             SELECT story_id, provider_domain, count(*) AS n, min(published_at) AS first_at,
@@ -293,10 +292,8 @@ def provider_timeliness(since: bool = False) -> str:
     members = (f"""(SELECT * FROM {ALL_MEMBERS} WHERE story_id IN (
                     SELECT story_id FROM {ALL_MEMBERS} WHERE provider_domain IN (SELECT provider_domain FROM {TIMELY})))"""
                if since else ALL_MEMBERS)
-    kept = f"""
-            UNION ALL
-            SELECT * FROM {PREVIOUS}provider_timeliness
-            WHERE provider_domain NOT IN (SELECT provider_domain FROM {TIMELY})""" if since else ""
+    kept = published_rows("provider_timeliness",
+                          f"provider_domain NOT IN (SELECT provider_domain FROM {TIMELY})") if since else ""
     return f"""
         WITH shared AS (  -- providers counted by grouping, not by a count(DISTINCT)
             SELECT story_id FROM (SELECT DISTINCT story_id, provider_domain FROM {members})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from newsfm.pipelines.sql.changed import PREVIOUS, TOUCHED
+from newsfm.pipelines.sql.changed import PREVIOUS, TOUCHED, published_rows, touched_rows
 from newsfm.pipelines.sql.common import PREFIX, create_from_arrow
 
 if TYPE_CHECKING:
@@ -76,11 +76,8 @@ def touched_topics(prefix: str, side: int) -> str:
 
 
 CHANGED_TOPICS = [
-    f"""CREATE OR REPLACE TEMP TABLE {DAYS} AS SELECT DISTINCT {utc_day("published_at")} AS day FROM (
-            SELECT published_at FROM articles WHERE article_id IN (SELECT article_id FROM {TOUCHED})
-            UNION ALL
-            SELECT published_at FROM {PREVIOUS}articles WHERE article_id IN (SELECT article_id FROM {TOUCHED}))
-        WHERE published_at IS NOT NULL""",
+    f"""CREATE OR REPLACE TEMP TABLE {DAYS} AS SELECT DISTINCT {utc_day("published_at")} AS day
+        FROM ({touched_rows("articles", "published_at")}) WHERE published_at IS NOT NULL""",
     filed_table(DAY_FILED, related=False, articles=f"""(SELECT * FROM articles
         WHERE {utc_day("published_at")} IN (SELECT day FROM {DAYS}))"""),
     f"""CREATE OR REPLACE TEMP TABLE {TOUCHED_TOPICS} AS
@@ -208,9 +205,7 @@ def topic_coverage_daily(since: bool = False) -> str:
     A day's rows depend on that day's articles alone: with `since`, the touched days' rows are
     made again (from `DAY_FILED`) and the published rows of the others kept.
     """
-    kept = f"""
-            UNION ALL
-            SELECT * FROM {PREVIOUS}topic_coverage_daily WHERE day NOT IN (SELECT day FROM {DAYS})""" if since else ""
+    kept = published_rows("topic_coverage_daily", f"day NOT IN (SELECT day FROM {DAYS})") if since else ""
     return f"""
         WITH per_provider AS (
             SELECT topic_id, {utc_day("published_at")} AS day, provider_domain,
