@@ -112,7 +112,8 @@ def find_changes(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, s
     """Every input file and what differs from the state record, in a process of its own
     (`pipelines.state.find_changes_in`): the walk holds a column per file, the flow only the
     counts and the file of decisions it reads as it goes."""
-    return in_own_process(find_changes_in, raw_dir, out_dir, keys, full_refresh, workers=settings.worker_count)
+    return in_own_process(find_changes_in, raw_dir, out_dir, keys, full_refresh, settings.worker_count,
+                          workers=settings.worker_count)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)

@@ -41,7 +41,7 @@ import pyarrow.ipc as ipc
 
 from newsfm import __version__
 from newsfm.pipelines import fingerprints
-from newsfm.pipelines.discover import FOUND_SCHEMA, PythonView, content_hash, walk_batches
+from newsfm.pipelines.discover import FOUND_SCHEMA, PythonView, content_hash, stat_processes, walk_batches
 from newsfm.pipelines.durable import durable_file, leftover_temporaries
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.parts import LIVE_SCHEMA, LiveFiles, read_part_table
@@ -423,15 +423,17 @@ def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool) -> tuple[Changes, str | None]:
+def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, workers: int = 1
+                    ) -> tuple[Changes, str | None]:
     """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
     is compared with full_refresh), in OUT/state/changes.arrow, with a notice when the record
-    cannot be used."""
-    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, keys)
-    layout = Layout(out_dir)
-    layout.state.mkdir(parents=True, exist_ok=True)
-    found = walk_batches(raw_dir, scratch=layout.walk_file)
-    return classify(found, state, lambda path: content_hash(raw_dir, path), layout.changes_file), notice
+    cannot be used. `workers` > 1: the walk's `stat` calls run in that many processes."""
+    with stat_processes(workers) as stats:
+        state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, keys)
+        layout = Layout(out_dir)
+        layout.state.mkdir(parents=True, exist_ok=True)
+        found = walk_batches(raw_dir, scratch=layout.walk_file, stats=stats)
+        return classify(found, state, lambda path: content_hash(raw_dir, path), layout.changes_file), notice
 
 
 def classify(found: pa.Table | Iterable[pa.RecordBatch], state: State | None,

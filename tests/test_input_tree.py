@@ -21,6 +21,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -531,6 +532,27 @@ def test_the_walk_gives_every_file_in_path_order_however_names_and_folders_inter
     assert found == sorted(expected)
     assert all(batch.num_rows <= chunk_rows + 2 for batch in batches)  # the two set aside may be merged into one
 
+def test_the_walk_gives_the_same_rows_when_processes_stat_its_files(tmp_path, monkeypatch):
+    """With stat processes (chunks of 2 files here), every entry of the hostile tree comes out
+    as the walk alone gives it: broken links and loops with their own times, names that are not
+    UTF-8, the folder that cannot be listed; the files of a folder that went away get Nones."""
+    raw, _outside, _expected = hostile_tree(tmp_path, monkeypatch)
+    for i in range(7):
+        write(raw / "many" / f"{i}.md", b"x" * i)
+    os.symlink("missing.md", raw / "many" / "dangling.md")
+    monkeypatch.setattr(discover_module, "STAT_CHUNK", 2)
+    alone = walk(raw)
+
+    with discover_module.stat_processes(2) as stats:
+        together = pa.Table.from_batches(list(discover_module.walk_batches(raw, stats=stats)))
+        assert stats.pool is not None, "no chunk went to the processes"
+        sizes, mtimes = stats.submit(discover_module.stat_names, str(raw / "many"), ["3.md", "dangling.md"]).result()
+
+    assert together.equals(alone)
+    assert sizes == [3, None] and mtimes[1] is None
+    assert discover_module.stat_names(str(raw / "no such folder"), ["a.md", "b.md"]) == ([None, None], [None, None])
+
+
 NAMES = {
     "spaces": "with  two spaces .md",
     "nfc": unicodedata.normalize("NFC", "café.md"),
@@ -835,8 +857,8 @@ def test_a_file_deleted_after_discovery_is_rejected_then_gone_from_the_next_buil
     write(raw / "gone.md", article("https://example.com/gone"))
     real_walk = state.walk_batches
 
-    def walk_then_delete(root, scratch):
-        found = list(real_walk(root, scratch))
+    def walk_then_delete(root, scratch, **options):
+        found = list(real_walk(root, scratch, **options))
         (raw / "gone.md").unlink()
         return found
 
@@ -860,8 +882,8 @@ def test_a_file_changed_after_discovery_is_recorded_as_read_and_not_read_again(t
     version_b = article("https://example.com/live", "Version B, longer")
     real_walk = state.walk_batches
 
-    def walk_then_change(root, scratch):
-        found = list(real_walk(root, scratch))
+    def walk_then_change(root, scratch, **options):
+        found = list(real_walk(root, scratch, **options))
         path.write_bytes(version_b)
         return found
 

@@ -27,6 +27,7 @@ from newsfm.pipelines.store import (
     KEEP_SNAPSHOTS,
     OutputError,
     current_snapshot,
+    dictionary_columns,
     output_lock,
     prepare_output,
     publish,
@@ -288,6 +289,27 @@ def test_parquet_files_are_zstd_compressed(published_seed, name):
     assert metadata.row_group(0).column(0).compression == "ZSTD"
     group = metadata.row_group(0)
     assert {group.column(i).compression for i in range(group.num_columns)} == {"ZSTD"}
+
+
+def test_segment_files_keep_a_dictionary_only_for_text_that_repeats(tmp_path):
+    """Mostly distinct text (titles, paths) is written plain; repeated text and other types keep
+    their dictionary, and the file reads back equal."""
+    rows = 2_000
+    table = pa.table({
+        "title": [f"title {i}" for i in range(rows)],
+        "category": ["business" if i % 3 else "sports" for i in range(rows)],
+        "half": [f"h{i // 2}" for i in range(rows)],  # as many values as half the rows: still a dictionary
+        "quality": pa.array([i % 7 for i in range(rows)], pa.int64()),
+        "missing": pa.nulls(rows, pa.string()),
+    })
+    assert dictionary_columns(table) == ["category", "half", "quality", "missing"]
+    assert dictionary_columns(table.slice(0, 0)) == table.column_names  # nothing to judge by: the default
+    path = tmp_path / "piece.parquet"
+    pq.write_table(table, path, use_dictionary=dictionary_columns(table))
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)}
+    assert "RLE_DICTIONARY" not in encodings["title"] and "RLE_DICTIONARY" in encodings["category"]
+    assert pq.read_table(path).equals(table)
 
 
 # --- switching snapshots ------------------------------------------------------------------
