@@ -3,6 +3,8 @@
     OUT/.newsfm.lock                        the lock a run holds while it writes OUT
     OUT/snapshots/<id>/                     one complete run: manifest.json and
         {warehouse,analytics}/<table>/part-*.parquet  (a file per segment, or part-00000)
+        _kept/topic_sums.parquet            the analytics' topic sums, for the next change's
+                                            (pipelines.sql.topics; not a table: `_` hides it from readers)
     OUT/snapshots/.staging-<id>/            a snapshot being written
     OUT/snapshots/.removed-<id>/            an old snapshot being removed
     OUT/current   -> snapshots/<id>         the published snapshot, switched by one rename
@@ -30,6 +32,7 @@ from newsfm.transforms.schema import LAYERS
 LOCK, SNAPSHOTS, CURRENT, STATE, REPORT, LEASES = ".newsfm.lock", "snapshots", "current", "state", "report", "leases"
 STAGING_PREFIX, REMOVED_PREFIX = ".staging-", ".removed-"
 MANIFEST, TABLE_FILE = "manifest.json", "part-00000.parquet"
+KEPT = "_kept"  # what a snapshot keeps for the next build beside its tables
 # what newsfm writes in an output folder: discovery skips these when OUT is inside the input
 ENTRIES = frozenset({SNAPSHOTS, CURRENT, STATE, REPORT, LEASES, *LAYERS})
 
@@ -128,3 +131,8 @@ def table_glob(root: Path, layer: str, name: str) -> Path:
 
 def manifest(root: Path) -> Path:
     return root / MANIFEST
+
+
+def topic_sums(root: Path) -> Path:
+    """The topic sums a snapshot's analytics were made with (see pipelines.sql.topics)."""
+    return root / KEPT / "topic_sums.parquet"

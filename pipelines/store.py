@@ -34,6 +34,7 @@ from newsfm.pipelines.durable import fsync_path, link_or_copy, publish_folder, r
 from newsfm.pipelines.killpoints import checkpoint
 from newsfm.pipelines.layout import (
     CURRENT,
+    KEPT,
     LAYERS,
     REMOVED_PREFIX,
     STAGING_PREFIX,
@@ -271,11 +272,15 @@ class SnapshotWriter:
         checkpoint(f"{layer} table {name} written")
 
     def carry(self, layer: str) -> None:
-        """Take `layer` unchanged from the published snapshot (hard links, or copies)."""
+        """Take `layer` unchanged from the published snapshot (hard links, or copies); with the
+        analytics, what they keep for the next build (`KEPT`)."""
         previous = read_manifest(self.out_dir)
-        for folder in sorted((current_snapshot(self.out_dir) / layer).iterdir()):
+        published = current_snapshot(self.out_dir)
+        for folder in sorted((published / layer).iterdir()):
             link_table(folder, table_folder(self.staging, layer, folder.name))
             self.rows[folder.name] = previous["rows"][folder.name]
+        if layer == "analytics" and (published / KEPT).is_dir():
+            link_table(published / KEPT, self.staging / KEPT)
 
     def complete(self, info: dict) -> Path:
         """Write the manifest and rename the staging folder into a complete snapshot."""

@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from newsfm.pipelines.discover import read_folder
 from newsfm.pipelines.flows import build_warehouse
-from newsfm.pipelines.layout import Layout
+from newsfm.pipelines.layout import Layout, topic_sums
 from newsfm.pipelines.state import build_keys, entries, read_state
 from newsfm.pipelines.store import current_snapshot, read_table
 from newsfm.synthetic import corpus as g
@@ -217,6 +217,37 @@ def test_a_change_computes_again_only_the_analytics_groups_it_touches(tmp_path, 
     build_warehouse(str(raw), str(out), settings)
     assert touched == [(True, 2)]
     assert_published_equals_full_rebuild(out, raw)
+
+
+def test_the_topic_sums_are_kept_carried_with_the_analytics_and_made_anew_where_missing(tmp_path, monkeypatch):
+    """Each snapshot keeps the topic sums its analytics were made with: linked when the
+    analytics are (a title edited); a published snapshot without them (a newsfm before them)
+    makes the next change's analytics anew, which keep them again."""
+    from newsfm.pipelines.sql import engine
+
+    raw, out = generated_tree(tmp_path, 60), tmp_path / "out"
+    settings = Settings(segments=4, workers=1)
+    build_warehouse(str(raw), str(out), settings)
+    first = topic_sums(current_snapshot(out))
+    news = sorted(path for path in raw.rglob("*.md") if path.parent.name == "_news")
+    news[3].write_text(news[3].read_text().replace("title: ", "title: Edited ", 1))
+    build_warehouse(str(raw), str(out), settings)
+    assert topic_sums(current_snapshot(out)).stat().st_ino == first.stat().st_ino
+    used = []
+
+    def with_previous(*args):
+        used.append(original(*args))
+        return used[-1]
+
+    original = engine.with_previous
+    monkeypatch.setattr(engine, "with_previous", with_previous)
+    shutil.rmtree(topic_sums(current_snapshot(out)).parent)
+    for news_file in news[5:7]:  # a URL moved: the analytics read it
+        news_file.write_text(news_file.read_text().replace('webUrl: "https://', 'webUrl: "https://moved.', 1))
+        build_warehouse(str(raw), str(out), settings)
+        assert topic_sums(current_snapshot(out)).is_file()
+        assert_published_equals_full_rebuild(out, raw)
+    assert used == [False, True]
 
 
 def test_another_segment_count_combines_every_segment_again(tmp_path):

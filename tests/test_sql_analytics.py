@@ -55,13 +55,14 @@ def connect(warehouse: dict[str, pd.DataFrame | pa.Table]) -> duckdb.DuckDBPyCon
     return con
 
 
-def sql_tables(warehouse: dict, prior_weight: float, min_scored: int) -> dict[str, pd.DataFrame]:
+def sql_tables(warehouse: dict, prior_weight: float, min_scored: int, sums_into: Path | None = None
+               ) -> dict[str, pd.DataFrame]:
     """Each statement run before the next is asked for and streamed in small batches, as the
     build does; its columns have the names and the Arrow types of the schema (only the
     nullability is not declared), so a writer needs no conversion."""
     con = connect(warehouse)
     tables = {}
-    for name, statements in analytics_queries(con, prior_weight, min_scored):
+    for name, statements in analytics_queries(con, prior_weight, min_scored, sums_into=sums_into):
         schema = TABLES[name].schema
         table = pa.concat_tables([arrow_reader(con, sql, 1000).read_all() for sql in statements])
         assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in schema], name

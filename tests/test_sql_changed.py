@@ -5,9 +5,12 @@ analytics computed anew over the changed warehouse, whatever files are added, de
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
@@ -16,6 +19,7 @@ from newsfm.pipelines.sql.analytics import analytics_queries
 from newsfm.pipelines.sql.changed import ARTICLE_OF, PREVIOUS, PROVIDERS, TOUCHED, create_touched
 from newsfm.pipelines.sql.common import arrow_reader
 from newsfm.pipelines.sql.engine import ANALYTICS_READS
+from newsfm.pipelines.sql.topics import PREVIOUS_SUMS
 from newsfm.synthetic.corpus import generate_corpus
 from newsfm.transforms.analytics import INPUT_COLUMNS
 from newsfm.transforms.schema import TABLES, conform, to_frame
@@ -43,16 +47,26 @@ def warehouse(news: dict[str, bytes]) -> dict[str, pa.Table]:
     return {name: conform(name, frame) for name, frame in files_warehouse([*SITE, *sorted(news.items())]).items()}
 
 
-def changed_analytics(before: dict[str, pa.Table], published: dict, after: dict[str, pa.Table]) -> dict:
-    """The `since` statements over `after`, with `before` and its analytics `published` as the
-    previous snapshot's tables and the touched articles found by comparing whole tables."""
+def published_analytics(before: dict[str, pa.Table]) -> tuple[dict, pa.Table]:
+    """The analytics of `before`, made anew, and the topic sums a build keeps with them."""
+    with tempfile.TemporaryDirectory() as folder:
+        kept = Path(folder) / "topic_sums.parquet"
+        return sql_tables(before, 10.0, 3, sums_into=kept), pq.read_table(kept)
+
+
+def changed_analytics(before: dict[str, pa.Table], published: tuple[dict, pa.Table], after: dict[str, pa.Table]
+                      ) -> dict:
+    """The `since` statements over `after`, with `before`, its analytics and topic sums
+    `published` as the previous snapshot's and the touched articles found by comparing whole tables."""
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
     for name in WAREHOUSE:
         con.register(name, after[name])
         con.register(PREVIOUS + name, before[name])
+    tables, sums = published
     for name in ANALYTICS:
-        con.register(PREVIOUS + name, conform(name, published[name]))
+        con.register(PREVIOUS + name, conform(name, tables[name]))
+    con.register(PREVIOUS_SUMS, sums)
     create_touched(con, {name: (name, PREVIOUS + name) for name in ARTICLE_OF}, INPUT_COLUMNS)
     touched = {name: {row[0] for row in con.execute(f"SELECT * FROM {name}").fetchall()} for name in (TOUCHED, PROVIDERS)}
     tables = {}
@@ -79,7 +93,7 @@ def test_the_analytics_of_a_change_equal_the_analytics_made_anew(data):
     old, new = warehouse(before), warehouse(after)
     assume(old["topics"].equals(new["topics"]))  # another taxonomy (or topic seen first) is computed anew
     expected = sql_tables(new, 10.0, 3)
-    actual, touched = changed_analytics(old, sql_tables(old, 10.0, 3), new)
+    actual, touched = changed_analytics(old, published_analytics(old), new)
     if after == before:
         assert touched == {TOUCHED: set(), PROVIDERS: set()}
     for name in ANALYTICS:
@@ -91,7 +105,7 @@ def test_a_change_to_one_article_touches_it_and_its_providers_only():
     edited = next(path for path, data in before.items() if b"\nrelated:\n" in data)
     after = {**before, edited: EDITS["quality"](before[edited], b"")}
     old, new = warehouse(before), warehouse(after)
-    actual, touched = changed_analytics(old, sql_tables(old, 10.0, 3), new)
+    actual, touched = changed_analytics(old, published_analytics(old), new)
     article = new["sources"].to_pandas().set_index("source_path").loc[edited, "article_id"]
     assert touched[TOUCHED] == {article}
     articles = new["articles"].to_pandas().set_index("article_id")

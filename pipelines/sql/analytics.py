@@ -27,6 +27,7 @@ change leaves alone: `docs/operations.md` lists, table by table, what is made ag
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsfm.pipelines.sql import providers, stories, topics
@@ -41,19 +42,21 @@ def analytics_queries(
     prior_weight: float = DEFAULTS.prior_weight,
     min_scored: int = DEFAULTS.min_scored,
     since: bool = False,
+    sums_into: Path | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Yields (analytics table name, its SELECT statements) for all 9 tables, in
     transforms.schema.TABLES order.
 
     With `since`, the connection also holds the published snapshot's tables and what the
-    change touches (`pipelines.sql.changed`), and the provider and story tables are made
-    again only for the providers and stories it touches.
+    change touches (`pipelines.sql.changed`) and the published topic sums (`topics.PREVIOUS_SUMS`),
+    and the provider, topic and story tables are made again only for the groups it touches.
+    `sums_into`: the Parquet file to keep this snapshot's topic sums in, for the next change.
     """
     providers.create_tables(con, since)
     yield "provider_quality", [providers.provider_quality(prior_weight, min_scored, since)]
     yield "provider_quality_monthly", [providers.provider_quality_monthly(since)]
     providers.drop_tables(con)
-    topics.create_tables(con, since)
+    topics.create_tables(con, since, sums_into)
     yield "topic_coverage", [topics.topic_coverage()]
     yield "topic_coverage_daily", [topics.topic_coverage_daily(since)]
     yield "topic_provider", [topics.topic_provider()]

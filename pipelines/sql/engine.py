@@ -19,11 +19,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newsfm.pipelines.layout import Layout, table_folder, table_glob
+from newsfm.pipelines.layout import Layout, table_folder, table_glob, topic_sums
 from newsfm.pipelines.spill import fresh_folder
 from newsfm.pipelines.sql.analytics import analytics_queries
 from newsfm.pipelines.sql.changed import ARTICLE_OF, PREVIOUS, create_touched
 from newsfm.pipelines.sql.common import statement_batches
+from newsfm.pipelines.sql.topics import PREVIOUS_SUMS
 from newsfm.pipelines.store import SnapshotWriter
 from newsfm.transforms.analytics import INPUT_COLUMNS
 from newsfm.transforms.schema import TABLES, check_nulls
@@ -41,10 +42,12 @@ def analyse_into(out: Path, snapshot: SnapshotWriter, settings: Settings, previo
     `previous`: a published snapshot whose analytics were made with these settings and code,
     and `unequal` the files whose analytics inputs differ from its (`unequal_files`); the groups
     the change leaves alone keep its rows (`with_previous`)."""
+    sums_into = topic_sums(snapshot.staging)
+    sums_into.parent.mkdir(exist_ok=True)
     with closing(connect(Layout(out).spill, settings.memory_mb, settings.worker_count)) as con:
         with_warehouse(con, snapshot.staging)
         since = previous is not None and unequal is not None and with_previous(con, snapshot.staging, previous, unequal)
-        for name, statements in analytics_queries(con, **settings.analytics, since=since):
+        for name, statements in analytics_queries(con, **settings.analytics, since=since, sums_into=sums_into):
             with snapshot.writing("analytics", name) as writer:
                 for piece in typed_batches(con, name, statements):
                     writer.write(piece)
@@ -77,10 +80,13 @@ def with_previous(con: duckdb.DuckDBPyConnection, snapshot: Path, published: Pat
                   ) -> bool:
     """Give `con` what the analytics of a change need (`pipelines.sql.changed`): views of the
     `published` snapshot's tables and the articles whose rows differ in `snapshot`, read from
-    the `unequal` files only. False when the change reaches every group: another taxonomy."""
-    if unequal["topics"]:
+    the `unequal` files only. False when the change reaches every group (another taxonomy), or
+    when `published` kept no topic sums (made by a newsfm before them)."""
+    sums = topic_sums(published)
+    if unequal["topics"] or not sums.is_file():
         return False
     with_views(con, published, ("warehouse", "analytics"), PREVIOUS)
+    con.execute(f"CREATE OR REPLACE VIEW {PREVIOUS_SUMS} AS SELECT * FROM read_parquet('{sql_text(sums)}')")
     pairs = {}
     for name, names in unequal.items():
         if name in ARTICLE_OF and names:

@@ -2,22 +2,30 @@
 
 Everything starts from `FILED` (a TEMP table): one row per distinct (topic, article) of
 `article_topics` whose article is known, with the article's provider, quality, published_at and
-number of related rows. The taxonomy rollup reuses the same figures over distinct (ancestor,
+number of related rows. The taxonomy rollup uses the same figures over distinct (ancestor,
 article) pairs; the ancestor links come from the small `topics` table, walked in Python
 (`ancestor_links`).
 
-With `since` (a change's analytics, `pipelines.sql.changed`), the daily rows of the days the
-change touches are made again and the co-occurrence counts moved by its articles' topic pairs;
-topic_coverage and topic_provider are made from `FILED` as always.
+The per-topic figures (`topic_coverage`, `topic_provider`, the per-topic counts of
+co-occurrence) come from `SUMS`: counts, sums and extremes per (scope, topic,
+provider), scope `own` over `FILED` and `rollup` over its distinct (ancestor, article) pairs.
+A build keeps them beside its snapshot's analytics (`sums_into`). With `since` (a change's
+analytics, `pipelines.sql.changed`), `SUMS` is the published snapshot's (`PREVIOUS_SUMS`) with
+the groups of the touched providers and of articles without a provider made again from their
+articles only (`FILED` holds just those), since every article of any other provider is
+untouched; the daily rows of the days the change touches are made again and the co-occurrence
+counts moved by its articles' topic pairs.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from newsfm.pipelines.sql.changed import PREVIOUS, TOUCHED, published_rows, touched_rows
+from newsfm.pipelines.durable import fsync_path
+from newsfm.pipelines.sql.changed import PREVIOUS, PROVIDERS, TOUCHED, published_rows, touched_rows
 from newsfm.pipelines.sql.common import PREFIX, create_from_arrow
 
 if TYPE_CHECKING:
@@ -37,22 +45,69 @@ FILED = PREFIX + "topic_filed"
 # a million groups fails under a 200 MB memory limit. With `since`, the windows are left out
 # (only the daily figures read them, from `DAY_FILED`).
 def filed_table(name: str, windows: bool = True, related: bool = True, articles: str = "articles") -> str:
-    """`FILED` (or a table `name` of its rows over the relation `articles`), with or without
-    the windows' columns and n_related."""
+    """`FILED` (or a table `name` of its rows over the relation `articles`, a table or a
+    subquery), with or without the windows' columns and n_related."""
     window_columns = """,
            count(*) OVER article AS n_topics,
            row_number() OVER (article ORDER BY l.topic_id) = 1 AS first_topic""" if windows else ""
     window = """
     WINDOW article AS (PARTITION BY l.article_id)""" if windows else ""
-    related_counts = """
-    LEFT JOIN (SELECT article_id, count(*) AS n_related FROM related GROUP BY article_id) AS r
+    chosen = "" if articles == "articles" else f" WHERE article_id IN (SELECT article_id FROM {articles})"
+    related_counts = f"""
+    LEFT JOIN (SELECT article_id, count(*) AS n_related FROM related{chosen} GROUP BY article_id) AS r
         ON r.article_id = l.article_id""" if related else ""
     return f"""
     CREATE OR REPLACE TEMP TABLE {name} AS
     SELECT l.topic_id, l.article_id, a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
            {"coalesce(r.n_related, 0)" if related else "0"} AS n_related{window_columns}
-    FROM (SELECT DISTINCT topic_id, article_id FROM article_topics) AS l
+    FROM (SELECT DISTINCT topic_id, article_id FROM article_topics{chosen}) AS l
     JOIN {articles} AS a ON a.article_id = l.article_id{related_counts}{window}"""
+
+
+# Per (scope, topic, provider): n, quality_sum, n_scored, n_related, first_published_at,
+# last_published_at; scope 'own' (the topic's articles) or 'rollup' (its and its descendants').
+SUMS = PREFIX + "topic_sums"
+PREVIOUS_SUMS = PREVIOUS + "topic_sums"
+SINCE_ARTICLES = PREFIX + "topic_since_articles"  # with `since`: the articles whose groups are made again
+
+
+def sums(filed: str) -> str:
+    """`SUMS`' rows of the articles of `filed` (a `FILED` table): one pass by (topic, provider)
+    over its rows and one over its distinct (ancestor, article) pairs."""
+    return f"""
+        WITH rollup AS (
+            SELECT DISTINCT x.ancestor_id AS topic_id, f.article_id, f.provider_domain, f.quality,
+                   f.published_at, f.n_related
+            FROM {filed} AS f JOIN {ANCESTORS} AS x ON x.topic_id = f.topic_id
+        )
+        SELECT 'own' AS scope, * FROM ({per_provider(filed)})
+        UNION ALL
+        SELECT 'rollup', * FROM ({per_provider("rollup")})"""
+
+
+def per_provider(pairs: str) -> str:
+    """Per (topic, provider) of `pairs` (distinct topic × article, with the article's attributes)."""
+    return f"""
+            SELECT topic_id, provider_domain,
+                   count(*) AS n,
+                   sum(quality) AS quality_sum,
+                   count(quality) AS n_scored,
+                   CAST(sum(n_related) AS BIGINT) AS n_related,
+                   min(published_at) AS first_published_at,
+                   max(published_at) AS last_published_at
+            FROM {pairs} GROUP BY topic_id, provider_domain"""
+
+
+# The published groups a change leaves alone: those of a provider it does not touch (an article
+# without a provider is made again: PROVIDERS names none).
+KEPT_SUMS = f"SELECT * FROM {PREVIOUS_SUMS} WHERE provider_domain NOT IN (SELECT provider_domain FROM {PROVIDERS})"
+SINCE_SUMS = [
+    f"""CREATE OR REPLACE TEMP TABLE {SINCE_ARTICLES} AS SELECT article_id, provider_domain, quality, published_at
+        FROM articles
+        WHERE provider_domain IS NULL OR provider_domain IN (SELECT provider_domain FROM {PROVIDERS})""",
+    filed_table(FILED, windows=False, articles=SINCE_ARTICLES),
+    f"CREATE OR REPLACE TEMP TABLE {SUMS} AS {KEPT_SUMS} UNION ALL SELECT * FROM ({sums(FILED)})",
+]
 
 
 # With `since` (`pipelines.sql.changed`): the UTC days of the touched articles, before and after
@@ -87,6 +142,7 @@ CHANGED_TOPICS = [
 ]
 
 N_TOTAL = "(SELECT count(*) FROM articles)"
+PER_TOPIC = f"SELECT topic_id, CAST(sum(n) AS BIGINT) AS n FROM {SUMS} WHERE scope = 'own' GROUP BY topic_id"
 
 
 def ancestor_links(parents: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
@@ -107,17 +163,25 @@ def ancestor_links(parents: list[tuple[str, str | None]]) -> list[tuple[str, str
     return links
 
 
-def create_tables(con: duckdb.DuckDBPyConnection, since: bool = False) -> None:
-    """The TEMP tables the topic statements read: `FILED` and `ANCESTORS`, and with `since`
-    those of `CHANGED_TOPICS`."""
-    con.execute(filed_table(FILED, windows=not since))
+def create_tables(con: duckdb.DuckDBPyConnection, since: bool = False, sums_into: Path | None = None) -> None:
+    """The TEMP tables the topic statements read: `ANCESTORS`, `FILED` and `SUMS`, and with
+    `since` those of `CHANGED_TOPICS` (`FILED` then holds the articles of the groups made
+    again only). `sums_into`: a Parquet file to keep `SUMS` in, on disk, for the next change."""
     create_ancestors(con)
-    for step in CHANGED_TOPICS if since else ():
-        con.execute(step)
+    if since:
+        for step in [*CHANGED_TOPICS, *SINCE_SUMS]:
+            con.execute(step)
+    else:
+        con.execute(filed_table(FILED))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SUMS} AS {sums(FILED)}")
+    if sums_into is not None:
+        con.execute(f"COPY {SUMS} TO '{str(sums_into).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
+        fsync_path(sums_into)
+        fsync_path(sums_into.parent)
 
 
 def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in (FILED, ANCESTORS, DAYS, DAY_FILED, TOUCHED_TOPICS):
+    for name in (FILED, ANCESTORS, DAYS, DAY_FILED, TOUCHED_TOPICS, SUMS, SINCE_ARTICLES):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -132,15 +196,13 @@ def create_ancestors(con: duckdb.DuckDBPyConnection) -> None:
     create_from_arrow(con, ANCESTORS, table)
 
 
-def figures(pairs: str) -> str:
-    """Per topic_id of the relation `pairs` (one row per distinct topic × article, with the
-    article's attributes): counts, top provider (most articles, ties: the smallest domain),
-    quality, dates.
+def figures(scope: str) -> str:
+    """Per topic_id, from its `SUMS` rows of `scope`: counts, top provider (most articles, ties:
+    the smallest domain), quality, dates.
 
-    One pass over `pairs` by (topic, provider), then a small one by topic: DuckDB would hold a
-    relation read twice in memory whole. The mean is the sum of the sums over the sum of the
-    counts, which is the plain mean exactly: qualities are integers, so every partial sum of
-    their doubles is exact.
+    The mean is the sum of the sums over the sum of the counts, which is the plain mean
+    exactly: qualities are integers, so every partial sum of their doubles is exact; and so are
+    the figures of sums kept from an earlier build.
     """
     return f"""
         SELECT topic_id,
@@ -151,16 +213,7 @@ def figures(pairs: str) -> str:
                sum(n_related) AS n_related,
                min(first_published_at) AS first_published_at,
                max(last_published_at) AS last_published_at
-        FROM (
-            SELECT topic_id, provider_domain,
-                   count(*) AS n,
-                   sum(quality) AS quality_sum,
-                   count(quality) AS n_scored,
-                   sum(n_related) AS n_related,
-                   min(published_at) AS first_published_at,
-                   max(published_at) AS last_published_at
-            FROM {pairs} GROUP BY topic_id, provider_domain
-        ) GROUP BY topic_id"""
+        FROM {SUMS} WHERE scope = '{scope}' GROUP BY topic_id"""
 
 
 def coverage_columns(alias: str, suffix: str) -> str:
@@ -177,14 +230,9 @@ def coverage_columns(alias: str, suffix: str) -> str:
 
 def topic_coverage() -> str:
     """One row per topic of `topics`: its own figures and the `_rollup` ones over the distinct
-    articles of it and its descendants (through `ANCESTORS`)."""
+    articles of it and its descendants (through `ANCESTORS`), from `SUMS`."""
     return f"""
-        WITH rollup AS (
-            SELECT DISTINCT x.ancestor_id AS topic_id, f.article_id, f.provider_domain, f.quality,
-                   f.published_at, f.n_related
-            FROM {FILED} AS f JOIN {ANCESTORS} AS x ON x.topic_id = f.topic_id
-        ),
-        own AS ({figures(FILED)}),
+        WITH own AS ({figures("own")}),
         up AS ({figures("rollup")})
         SELECT t.topic_id, t.topic_name, t.parent_topic_id,{coverage_columns("o", "")},{
             coverage_columns("u", "_rollup")}
@@ -230,10 +278,10 @@ def topic_provider() -> str:
     without a provider) and of all the provider's articles (also those without topics)."""
     return f"""
         WITH rows AS (
-            SELECT topic_id, provider_domain, count(*) AS n_articles FROM {FILED}
-            WHERE provider_domain IS NOT NULL GROUP BY topic_id, provider_domain
+            SELECT topic_id, provider_domain, n AS n_articles FROM {SUMS}
+            WHERE scope = 'own' AND provider_domain IS NOT NULL
         ),
-        per_topic AS (SELECT topic_id, count(*) AS n FROM {FILED} GROUP BY topic_id),
+        per_topic AS ({PER_TOPIC}),
         per_provider AS (
             SELECT provider_domain, count(*) AS n FROM articles
             WHERE provider_domain IS NOT NULL GROUP BY provider_domain
@@ -265,7 +313,7 @@ def topic_cooccurrence(since: bool = False) -> str:
     return f"""
         WITH pairs AS ({pairs}
         ),
-        per_topic AS (SELECT topic_id, count(*) AS n FROM {FILED} GROUP BY topic_id)
+        per_topic AS ({PER_TOPIC})
         SELECT p.topic_a, p.topic_b, p.n_articles,
                p.n_articles / (a.n + b.n - p.n_articles) AS jaccard,
                p.n_articles * n.total / (a.n * b.n) AS lift
