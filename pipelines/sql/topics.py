@@ -44,24 +44,39 @@ FILED = PREFIX + "topic_filed"
 # per-article figures are windows, which DuckDB sorts out of core, where a count(DISTINCT) over
 # a million groups fails under a 200 MB memory limit. With `since`, the windows are left out
 # (only the daily figures read them, from `DAY_FILED`).
-def filed_table(name: str, windows: bool = True, related: bool = True, articles: str = "articles") -> str:
-    """`FILED` (or a table `name` of its rows over the relation `articles`, a table or a
-    subquery), with or without the windows' columns and n_related."""
+FILED_COLUMNS = "article_id, provider_domain, quality, published_at"  # the articles' columns FILED reads
+
+
+def filed_tables(name: str, windows: bool = True, related: bool = True, articles: str = "articles") -> list[str]:
+    """The statements that make `FILED` (or a table `name` of its rows over the articles of the
+    table `articles`: some of them, with at least FILED_COLUMNS), with or without the windows'
+    columns and n_related.
+
+    Over some articles, their topic links and related counts are TEMP tables of their own first
+    (semi joins), dropped after: one statement holding both semi joins' hash tables and the
+    join's ran out of a 160 MB limit at 1,000,000 files when most articles were chosen."""
     window_columns = """,
            count(*) OVER article AS n_topics,
            row_number() OVER (article ORDER BY l.topic_id) = 1 AS first_topic""" if windows else ""
     window = """
     WINDOW article AS (PARTITION BY l.article_id)""" if windows else ""
-    chosen = "" if articles == "articles" else f" WHERE article_id IN (SELECT article_id FROM {articles})"
+    links, counts, steps, dropped = "(SELECT DISTINCT topic_id, article_id FROM article_topics)", \
+        "(SELECT article_id, count(*) AS n_related FROM related GROUP BY article_id)", [], []
+    if articles != "articles":
+        links, counts = f"{name}_links", f"{name}_related"
+        steps = [f"""CREATE OR REPLACE TEMP TABLE {links} AS SELECT DISTINCT topic_id, article_id
+                     FROM article_topics SEMI JOIN {articles} USING (article_id)""",
+                 f"""CREATE OR REPLACE TEMP TABLE {counts} AS SELECT article_id, count(*) AS n_related
+                     FROM related SEMI JOIN {articles} USING (article_id) GROUP BY article_id"""][:1 + related]
+        dropped = [f"DROP TABLE {table}" for table in (links, counts)[:1 + related]]
     related_counts = f"""
-    LEFT JOIN (SELECT article_id, count(*) AS n_related FROM related{chosen} GROUP BY article_id) AS r
-        ON r.article_id = l.article_id""" if related else ""
-    return f"""
+    LEFT JOIN {counts} AS r ON r.article_id = l.article_id""" if related else ""
+    return [*steps, f"""
     CREATE OR REPLACE TEMP TABLE {name} AS
     SELECT l.topic_id, l.article_id, a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
            {"coalesce(r.n_related, 0)" if related else "0"} AS n_related{window_columns}
-    FROM (SELECT DISTINCT topic_id, article_id FROM article_topics{chosen}) AS l
-    JOIN {articles} AS a ON a.article_id = l.article_id{related_counts}{window}"""
+    FROM {links} AS l
+    JOIN {articles} AS a ON a.article_id = l.article_id{related_counts}{window}""", *dropped]
 
 
 # Per (scope, topic, provider): n, quality_sum, n_scored, n_related, first_published_at,
@@ -102,10 +117,9 @@ def per_provider(pairs: str) -> str:
 # without a provider is made again: PROVIDERS names none).
 KEPT_SUMS = f"SELECT * FROM {PREVIOUS_SUMS} WHERE provider_domain NOT IN (SELECT provider_domain FROM {PROVIDERS})"
 SINCE_SUMS = [
-    f"""CREATE OR REPLACE TEMP TABLE {SINCE_ARTICLES} AS SELECT article_id, provider_domain, quality, published_at
-        FROM articles
+    f"""CREATE OR REPLACE TEMP TABLE {SINCE_ARTICLES} AS SELECT {FILED_COLUMNS} FROM articles
         WHERE provider_domain IS NULL OR provider_domain IN (SELECT provider_domain FROM {PROVIDERS})""",
-    filed_table(FILED, windows=False, articles=SINCE_ARTICLES),
+    *filed_tables(FILED, windows=False, articles=SINCE_ARTICLES),
     f"CREATE OR REPLACE TEMP TABLE {SUMS} AS {KEPT_SUMS} UNION ALL SELECT * FROM ({sums(FILED)})",
 ]
 
@@ -115,6 +129,7 @@ SINCE_SUMS = [
 # the windows), and each touched article's distinct topics before (-1) and after (+1)
 # (`TOUCHED_TOPICS`), whose pairs move the co-occurrence counts.
 DAYS = PREFIX + "topic_days"
+DAY_ARTICLES = PREFIX + "topic_day_articles"
 DAY_FILED = PREFIX + "topic_day_filed"
 TOUCHED_TOPICS = PREFIX + "topic_touched"  # topic_id, article_id, side
 
@@ -133,8 +148,9 @@ def touched_topics(prefix: str, side: int) -> str:
 CHANGED_TOPICS = [
     f"""CREATE OR REPLACE TEMP TABLE {DAYS} AS SELECT DISTINCT {utc_day("published_at")} AS day
         FROM ({touched_rows("articles", "published_at")}) WHERE published_at IS NOT NULL""",
-    filed_table(DAY_FILED, related=False, articles=f"""(SELECT * FROM articles
-        WHERE {utc_day("published_at")} IN (SELECT day FROM {DAYS}))"""),
+    f"""CREATE OR REPLACE TEMP TABLE {DAY_ARTICLES} AS SELECT {FILED_COLUMNS} FROM articles
+        WHERE {utc_day("published_at")} IN (SELECT day FROM {DAYS})""",
+    *filed_tables(DAY_FILED, related=False, articles=DAY_ARTICLES),
     f"""CREATE OR REPLACE TEMP TABLE {TOUCHED_TOPICS} AS
         {touched_topics("", 1)}
         UNION ALL
@@ -172,8 +188,8 @@ def create_tables(con: duckdb.DuckDBPyConnection, since: bool = False, sums_into
         for step in [*CHANGED_TOPICS, *SINCE_SUMS]:
             con.execute(step)
     else:
-        con.execute(filed_table(FILED))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {SUMS} AS {sums(FILED)}")
+        for step in [*filed_tables(FILED), f"CREATE OR REPLACE TEMP TABLE {SUMS} AS {sums(FILED)}"]:
+            con.execute(step)
     if sums_into is not None:
         con.execute(f"COPY {SUMS} TO '{str(sums_into).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
         fsync_path(sums_into)
@@ -181,7 +197,7 @@ def create_tables(con: duckdb.DuckDBPyConnection, since: bool = False, sums_into
 
 
 def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in (FILED, ANCESTORS, DAYS, DAY_FILED, TOUCHED_TOPICS, SUMS, SINCE_ARTICLES):
+    for name in (FILED, ANCESTORS, DAYS, DAY_ARTICLES, DAY_FILED, TOUCHED_TOPICS, SUMS, SINCE_ARTICLES):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
