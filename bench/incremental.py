@@ -52,25 +52,33 @@ def measure(corpus: Path, out: Path, counts: list[int]) -> dict:
     for count in counts:
         chosen = spread(files, count)
         originals = {path: path.read_bytes() for path in chosen}
-        for path, data in originals.items():
-            path.write_bytes(TITLE.sub(b"title: Edited ", data, count=1))
-            aged(path)
-        result[f"change {count}"] = timed_build(corpus, out)
-        for path, data in originals.items():
+        added = [path.with_name(f"bench-added-{i}.md") for i, path in enumerate(chosen)]
+        try:
+            for path, data in originals.items():
+                path.write_bytes(TITLE.sub(b"title: Edited ", data, count=1))
+                aged(path)
+            result[f"change {count}"] = timed_build(corpus, out)
+            put_back(originals)
+            timed_build(corpus, out)
+            for i, (new, data) in enumerate(zip(added, originals.values())):
+                new.write_bytes(WEB_URL.sub(f"webUrl: https://bench.example.org/added/{i}".encode(), data, count=1))
+                aged(new)
+            result[f"add {count}"] = timed_build(corpus, out)
+            for path in added:
+                path.unlink()
+            result[f"delete {count}"] = timed_build(corpus, out)
+        finally:  # a build that fails leaves the corpus as it was, for the next run
+            put_back(originals)
+            for path in added:
+                path.unlink(missing_ok=True)
+    return result
+
+
+def put_back(originals: dict[Path, bytes]) -> None:
+    for path, data in originals.items():
+        if path.read_bytes() != data:
             path.write_bytes(data)
             aged(path)
-        timed_build(corpus, out)
-        added = []
-        for i, (path, data) in enumerate(originals.items()):
-            new = path.with_name(f"bench-added-{i}.md")
-            new.write_bytes(WEB_URL.sub(f"webUrl: https://bench.example.org/added/{i}".encode(), data, count=1))
-            aged(new)
-            added.append(new)
-        result[f"add {count}"] = timed_build(corpus, out)
-        for path in added:
-            path.unlink()
-        result[f"delete {count}"] = timed_build(corpus, out)
-    return result
 
 
 def table(results: dict[str, dict]) -> str:
