@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 import pyarrow as pa
@@ -12,6 +13,11 @@ if TYPE_CHECKING:
 # Every temporary table and view the analytics create starts with this, so they neither
 # collide with the warehouse's names nor with another module's.
 PREFIX = "analytics_"
+
+
+def sql_text(path: Path) -> str:
+    """A path as the text of a SQL string literal."""
+    return str(path).replace("'", "''")
 
 
 def double(value: float) -> str:

@@ -23,7 +23,7 @@ from newsfm.pipelines.layout import Layout, table_folder, table_glob, topic_sums
 from newsfm.pipelines.spill import fresh_folder
 from newsfm.pipelines.sql.analytics import analytics_queries
 from newsfm.pipelines.sql.changed import ARTICLE_OF, PREVIOUS, create_touched
-from newsfm.pipelines.sql.common import statement_batches
+from newsfm.pipelines.sql.common import sql_text, statement_batches
 from newsfm.pipelines.sql.topics import PREVIOUS_SUMS
 from newsfm.pipelines.store import SnapshotWriter
 from newsfm.transforms.analytics import INPUT_COLUMNS
@@ -120,10 +120,6 @@ def with_views(con: duckdb.DuckDBPyConnection, snapshot: Path, layers: tuple[str
             path = table_glob(snapshot, spec.layer, name)
             con.execute(f"CREATE OR REPLACE VIEW {prefix}{name} AS SELECT * FROM read_parquet('{sql_text(path)}')")
     return con
-
-
-def sql_text(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def sql_list(paths: list[Path]) -> str:

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from newsfm.pipelines.durable import fsync_path
 from newsfm.pipelines.sql.changed import PREVIOUS, PROVIDERS, TOUCHED, published_rows, touched_rows
-from newsfm.pipelines.sql.common import PREFIX, create_from_arrow
+from newsfm.pipelines.sql.common import PREFIX, create_from_arrow, sql_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,6 +37,7 @@ FILED = PREFIX + "topic_filed"
 # topic_id, article_id, provider_domain, quality, published_at, n_related; and for the daily
 # weights n_topics, the article's number of distinct topics, and first_topic, true on the row of
 # its smallest topic
+FILED_COLUMNS = "article_id, provider_domain, quality, published_at"  # the articles' columns FILED reads
 
 # One row per distinct (topic, article) of a known article, with the article's attributes. A
 # TEMP table rather than a CTE: every topic table reads it, some twice, and DuckDB keeps a CTE
@@ -44,9 +45,6 @@ FILED = PREFIX + "topic_filed"
 # per-article figures are windows, which DuckDB sorts out of core, where a count(DISTINCT) over
 # a million groups fails under a 200 MB memory limit. With `since`, the windows are left out
 # (only the daily figures read them, from `DAY_FILED`).
-FILED_COLUMNS = "article_id, provider_domain, quality, published_at"  # the articles' columns FILED reads
-
-
 def filed_tables(name: str, windows: bool = True, related: bool = True, articles: str = "articles") -> list[str]:
     """The statements that make `FILED` (or a table `name` of its rows over the articles of the
     table `articles`: some of them, with at least FILED_COLUMNS), with or without the windows'
@@ -60,23 +58,25 @@ def filed_tables(name: str, windows: bool = True, related: bool = True, articles
            row_number() OVER (article ORDER BY l.topic_id) = 1 AS first_topic""" if windows else ""
     window = """
     WINDOW article AS (PARTITION BY l.article_id)""" if windows else ""
-    links, counts, steps, dropped = "(SELECT DISTINCT topic_id, article_id FROM article_topics)", \
-        "(SELECT article_id, count(*) AS n_related FROM related GROUP BY article_id)", [], []
+    links = "(SELECT DISTINCT topic_id, article_id FROM article_topics)"
+    counts = "(SELECT article_id, count(*) AS n_related FROM related GROUP BY article_id)"
+    gathered = {}  # TEMP table name → its statement
     if articles != "articles":
         links, counts = f"{name}_links", f"{name}_related"
-        steps = [f"""CREATE OR REPLACE TEMP TABLE {links} AS SELECT DISTINCT topic_id, article_id
-                     FROM article_topics SEMI JOIN {articles} USING (article_id)""",
-                 f"""CREATE OR REPLACE TEMP TABLE {counts} AS SELECT article_id, count(*) AS n_related
-                     FROM related SEMI JOIN {articles} USING (article_id) GROUP BY article_id"""][:1 + related]
-        dropped = [f"DROP TABLE {table}" for table in (links, counts)[:1 + related]]
+        gathered[links] = f"""SELECT DISTINCT topic_id, article_id
+                     FROM article_topics SEMI JOIN {articles} USING (article_id)"""
+        if related:
+            gathered[counts] = f"""SELECT article_id, count(*) AS n_related
+                     FROM related SEMI JOIN {articles} USING (article_id) GROUP BY article_id"""
     related_counts = f"""
     LEFT JOIN {counts} AS r ON r.article_id = l.article_id""" if related else ""
-    return [*steps, f"""
+    return [*(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}" for table, sql in gathered.items()), f"""
     CREATE OR REPLACE TEMP TABLE {name} AS
     SELECT l.topic_id, l.article_id, a.provider_domain, CAST(a.quality AS DOUBLE) AS quality, a.published_at,
            {"coalesce(r.n_related, 0)" if related else "0"} AS n_related{window_columns}
     FROM {links} AS l
-    JOIN {articles} AS a ON a.article_id = l.article_id{related_counts}{window}""", *dropped]
+    JOIN {articles} AS a ON a.article_id = l.article_id{related_counts}{window}""",
+            *(f"DROP TABLE {table}" for table in gathered)]
 
 
 # Per (scope, topic, provider): n, quality_sum, n_scored, n_related, first_published_at,
@@ -191,7 +191,7 @@ def create_tables(con: duckdb.DuckDBPyConnection, since: bool = False, sums_into
         for step in [*filed_tables(FILED), f"CREATE OR REPLACE TEMP TABLE {SUMS} AS {sums(FILED)}"]:
             con.execute(step)
     if sums_into is not None:
-        con.execute(f"COPY {SUMS} TO '{str(sums_into).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY {SUMS} TO '{sql_text(sums_into)}' (FORMAT parquet, COMPRESSION zstd)")
         fsync_path(sums_into)
         fsync_path(sums_into.parent)
 
