@@ -428,10 +428,10 @@ def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool
     """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
     is compared with full_refresh), in OUT/state/changes.arrow, with a notice when the record
     cannot be used. `workers` > 1: the walk's `stat` calls run in that many processes."""
-    with stat_processes(workers) as stats:
-        state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, keys)
-        layout = Layout(out_dir)
-        layout.state.mkdir(parents=True, exist_ok=True)
+    state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, keys)
+    layout = Layout(out_dir)
+    layout.state.mkdir(parents=True, exist_ok=True)
+    with stat_processes(workers) as stats:  # the walk is a generator: `classify` drives it
         found = walk_batches(raw_dir, scratch=layout.walk_file, stats=stats)
         return classify(found, state, lambda path: content_hash(raw_dir, path), layout.changes_file), notice
 
