@@ -1,7 +1,7 @@
 """Benchmark newsfm against the peers a user would reach for, as whole processes on one corpus.
 
     python bench/run.py --sizes 20000 100000 [--seed 0] [--work /tmp/newsfm-bench]
-                        [--only naive,dlt,newsfm,newsfm-again,newsfm-server] [--timeout 1800]
+                        [--only naive,dlt,newsfm,newsfm-again,newsfm-server,newsfm-kept] [--timeout 1800]
                         [--style smartable pydump hand mix]
     python bench/run.py --sizes 100000 1000000 --incremental 1 1000 --reuse-corpus
 
@@ -60,6 +60,8 @@ TOOLS = {
     "newsfm-again": "`newsfm build` again into the same output, nothing changed (incremental: nothing to parse)",
     "newsfm-server": "`newsfm build` (full) against a Prefect server already running (`PREFECT_API_URL`), "
                      "as scheduled and repeated builds run: no temporary server to start; the server is not measured",
+    "newsfm-kept": "`newsfm build` (full) against the temporary Prefect API an earlier command kept "
+                   "(`newsfm build --keep-api`), as a CLI user's later builds run; neither that command nor the API is measured",
 }
 PACKAGES = (
     "newsfm", "pandas", "pyarrow", "pyyaml", "prefect", "click", "rich", "matplotlib",
@@ -365,6 +367,7 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
     first_run_s: float | None = None
     server: PrefectServer | None = None  # started for newsfm-server
     server_start_s: float | None = None
+    kept_home: Path | None = None  # for newsfm-kept
     runs: dict[str, list[Run]] = {tool: [] for tool in args.only}
     try:
         for tool in [tool for _ in range(args.repeat) for tool in args.only]:  # rounds: the VM's drift falls on every tool
@@ -380,6 +383,15 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
                     print(f"[{size}] Prefect's first run in a new PREFECT_HOME (a 1-file build, unmeasured): "
                           f"{first_run_s:.1f} s", flush=True)
                 env["PREFECT_HOME"] = str(prefect_home)
+            if tool == "newsfm-kept":  # a Prefect home of its own: a kept API serves every build of its home
+                if kept_home is None:
+                    kept_home = Path(tempfile.mkdtemp(prefix=f"prefect-kept-{size}-", dir=work))
+                    kept_s = warm_up({**env, "PREFECT_HOME": str(kept_home)}, work, args.timeout,
+                                     "--keep-api", str(args.timeout))
+                    keeper = json.loads((kept_home / "newsfm-kept-api.json").read_text())["keeper"]
+                    UNMEASURED_GROUPS.add(keeper)  # the keeper's session: it and the server, as newsfm-server's
+                    print(f"[{size}] a 1-file build that keeps its Prefect API (unmeasured): {kept_s:.1f} s", flush=True)
+                env["PREFECT_HOME"] = str(kept_home)
             if tool == "newsfm-server":
                 if server is None:
                     server = PrefectServer(work)
@@ -413,8 +425,12 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
     finally:
         if server is not None:
             server.stop()
-    if prefect_home is not None:
-        shutil.rmtree(prefect_home, ignore_errors=True)
+        if kept_home is not None:
+            subprocess.run([*newsfm_command(), "stop-api"], env={**base_env, "PREFECT_HOME": str(kept_home)}, cwd=ROOT,
+                           timeout=60, stdout=subprocess.DEVNULL)
+    for home in (prefect_home, kept_home):
+        if home is not None:
+            shutil.rmtree(home, ignore_errors=True)
     return {"size": size, "seed": args.seed, "style": style, "corpus": corpus_info, "prefect_first_run_s": first_run_s,
             "prefect_server_start_s": server_start_s,
             "runs": {tool: asdict(median_run(repeats)) for tool, repeats in runs.items() if repeats}}
@@ -465,7 +481,7 @@ class PrefectServer:
         shutil.rmtree(self.env["PREFECT_HOME"], ignore_errors=True)
 
 
-def warm_up(env: dict, work: Path, timeout: float) -> float:
+def warm_up(env: dict, work: Path, timeout: float, *options: str) -> float:
     """Build the seed once in the new PREFECT_HOME; returns its wall seconds.
 
     A machine's first Prefect run creates the database and runs every migration (seconds, once);
@@ -474,7 +490,7 @@ def warm_up(env: dict, work: Path, timeout: float) -> float:
     out = Path(tempfile.mkdtemp(prefix="warm-up-", dir=work))
     started = time.perf_counter()
     try:
-        subprocess.run(tool_command("newsfm", ROOT / "data" / "raw", out), env=env, cwd=ROOT, timeout=timeout,
+        subprocess.run([*tool_command("newsfm", ROOT / "data" / "raw", out), *options], env=env, cwd=ROOT, timeout=timeout,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     finally:
         shutil.rmtree(out, ignore_errors=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from newsfm import __version__
+from newsfm.pipelines import kept_api
 from newsfm.pipelines.docs import render_pages
 from newsfm.pipelines.prefect_api import TemporaryApi
 from newsfm.pipelines.runner import InputError, quiet_prefect, run_build
@@ -36,6 +37,13 @@ def setting_options(command: str):
     return decorate
 
 
+keep_api_option = click.option(
+    "--keep-api", "keep_api", default=0.0, type=click.FloatRange(0), metavar="SECONDS", envvar="NEWSFM_KEEP_API",
+    help="Without a Prefect server: keep the temporary Prefect API running for later commands, until it has "
+         "been unused this many seconds (also NEWSFM_KEEP_API). Later commands use it whether or not they "
+         "pass this option. `newsfm stop-api` stops it.")
+
+
 def settings_of(options: dict) -> Settings:
     """The settings among a command's options (taken out of `options`)."""
     return Settings(**{spec.name: options.pop(spec.name) for spec in fields(Settings) if spec.name in options})
@@ -57,8 +65,9 @@ def main() -> None:
 @click.option("--full-refresh", is_flag=True, help="Parse every file again, ignoring the state record of the last build.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only on a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
+@keep_api_option
 def build(raw_dir: Path, out_dir: Path, dask_address: str | None, fail_on_reject: bool, full_refresh: bool,
-          progress: bool | None, verbose: bool, **options) -> None:
+          progress: bool | None, verbose: bool, keep_api: float, **options) -> None:
     """Build the warehouse and analytics tables from RAW_DIR (default data/raw) into OUT_DIR (default data/out).
 
     Exit status: 0 when the run completed (even with rejected files), 1 with --fail-on-reject
@@ -67,7 +76,7 @@ def build(raw_dir: Path, out_dir: Path, dask_address: str | None, fail_on_reject
     started = time.perf_counter()
     check_folders(raw_dir, out_dir)
     quiet_prefect(verbose)
-    api = TemporaryApi()  # comes up on the other core while Prefect and the flows are imported
+    api = TemporaryApi(keep_s=keep_api)  # comes up on the other core while Prefect and the flows are imported
     settings = settings_of(options)
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
@@ -126,18 +135,26 @@ def serve(raw_dir: Path, out_dir: Path, cron: str, name: str, **options) -> None
 @click.argument("out_dir", default="data/out", type=click.Path(path_type=Path))
 @setting_options("analytics")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's own log lines.")
-def analytics(out_dir: Path, verbose: bool, **options) -> None:
+@keep_api_option
+def analytics(out_dir: Path, verbose: bool, keep_api: float, **options) -> None:
     """Recompute the analytics tables of OUT_DIR (default data/out) from its published warehouse."""
     if current_snapshot(out_dir) is None:
         fail(f"{out_dir} has no published warehouse: run `newsfm build` first")
     quiet_prefect(verbose)
-    api = TemporaryApi()
+    api = TemporaryApi(keep_s=keep_api)
     from newsfm.pipelines.flows import build_analytics
 
     with api.settings():
         result = build_analytics(str(out_dir), settings_of(options))
     click.echo("rows: " + ", ".join(f"{name} {rows}" for name, rows in result["rows"].items()))
     click.echo(f"output: {out_dir}/analytics (snapshot {result['snapshot']})")
+
+
+@main.command("stop-api")
+def stop_api() -> None:
+    """Stop the temporary Prefect API kept by `--keep-api` (of this PREFECT_HOME), if one is running."""
+    url = kept_api.stop()
+    click.echo(f"stopped the kept Prefect API at {url}" if url else "no kept Prefect API is running")
 
 
 @main.command()

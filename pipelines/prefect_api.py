@@ -9,7 +9,9 @@ the command imports, and the flow runs against it as against any server (`PREFEC
 
 A server configured by the user (`PREFECT_API_URL`, in the environment or the Prefect profile)
 is used as before; so is Prefect's own start-up where temporary servers are turned off
-(`PREFECT_SERVER_EPHEMERAL_ENABLED=false`) or when this one does not come up.
+(`PREFECT_SERVER_EPHEMERAL_ENABLED=false`) or when this one does not come up. A temporary API
+kept by an earlier command (`newsfm build --keep-api`, `pipelines.kept_api`) is used instead
+of starting one.
 """
 
 from __future__ import annotations
@@ -23,25 +25,33 @@ import time
 import urllib.request
 from contextlib import AbstractContextManager, nullcontext
 
+from newsfm.pipelines import kept_api
+
 STOP_WAIT_S = 5  # as Prefect waits for its own temporary server to stop before killing it
 HEALTH_POLL_S = 0.05
 
 
 class TemporaryApi:
-    """A Prefect server process for this command only; nothing when a server is configured."""
+    """A Prefect server process for this command only, or kept for later ones (`keep_s` seconds
+    unused); a kept one already running; nothing when a server is configured."""
 
-    def __init__(self, command: list[str] | None = None):
-        self.process: subprocess.Popen | None = None
+    def __init__(self, command: list[str] | None = None, keep_s: float = 0):
+        self.process: subprocess.Popen | None = None  # what this command started: the server, or its keeper
+        self.lease: kept_api.Lease | None = None  # a kept API, held while this command runs
         self.url = ""
         if os.environ.get("PREFECT_API_URL"):
             return
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}/api"
-        self.process = subprocess.Popen(
-            command or server_command(port),
-            env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"},
-            stdin=subprocess.DEVNULL,
-        )
+        self.lease = kept_api.hold()
+        if self.lease:
+            self.url = self.lease.url
+        elif keep_s:
+            self.process, self.lease = kept_api.start(free_port(), keep_s, command)
+            self.url = self.lease.url
+        else:
+            port = free_port()
+            self.url = f"http://127.0.0.1:{port}/api"
+            self.process = subprocess.Popen(command or server_command(port), env=server_environment(),
+                                            stdin=subprocess.DEVNULL)
         atexit.register(self.stop)  # after Prefect's own exit hooks, which send the last logs and events
 
     def settings(self) -> AbstractContextManager:
@@ -50,16 +60,16 @@ class TemporaryApi:
         Called after Prefect is imported, since only Prefect reads its profile: a server named
         there, or temporary servers turned off, stop this one unused.
         """
-        if self.process is None:
+        if not self.url:
             return nullcontext()
         from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
         current = get_current_settings()
         if current.api.url or not current.server.ephemeral.enabled:
-            self.stop()
+            self.discard()
             return nullcontext()
         if not self.wait_until_answering(current.server.ephemeral.startup_timeout_seconds):
-            self.stop()  # Prefect starts its own and says what fails
+            self.discard()  # Prefect starts its own and says what fails
             return nullcontext()
         return temporary_settings(updates={PREFECT_API_URL: self.url})
 
@@ -70,7 +80,7 @@ class TemporaryApi:
 
     def wait_until_answering(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.process is not None and self.process.poll() is None:
+        while time.monotonic() < deadline and (self.process is None or self.process.poll() is None):
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
                     if response.status == 200:
@@ -81,6 +91,11 @@ class TemporaryApi:
         return False
 
     def stop(self) -> None:
+        """At the command's end: a kept API is let go (its keeper stops it when idle), a
+        temporary one stopped."""
+        if self.lease:
+            self.lease.release()
+            self.lease = self.process = None
         if self.process is None:
             return
         self.process.terminate()
@@ -90,6 +105,19 @@ class TemporaryApi:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+    def discard(self) -> None:
+        """This API is not used: stopped even if kept, when this command started it."""
+        if self.lease and self.process:
+            self.lease.release()
+            self.lease = None  # the keeper is stopped below, and stops its server
+        self.stop()
+
+
+def server_environment() -> dict[str, str]:
+    """The environment of Prefect's temporary server: no UI, ephemeral mode."""
+    return {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 
 
 def server_command(port: int) -> list[str]:

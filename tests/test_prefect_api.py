@@ -8,13 +8,15 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from contextlib import nullcontext
 
 import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, temporary_settings
 
-from newsfm.pipelines.prefect_api import TemporaryApi
+from newsfm.pipelines import kept_api, prefect_api
+from newsfm.pipelines.prefect_api import TemporaryApi, free_port
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration  # subprocesses, Prefect or worker processes
@@ -79,3 +81,123 @@ def test_with_temporary_servers_turned_off_the_one_started_is_stopped_unused(no_
     with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_ENABLED: False}):
         assert isinstance(api.settings(), nullcontext)
     assert api.process is None and process.poll() is not None
+
+
+def health_server(port: int) -> list[str]:
+    """A stand-in for Prefect's server: answers `/api/health` on `port`, as the API does."""
+    code = f"""
+import http.server
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/api/health" else 404)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", {port}), Health).serve_forever()
+"""
+    return [sys.executable, "-c", code]
+
+
+@pytest.fixture
+def kept_home(tmp_path, monkeypatch, no_server_configured):
+    """A PREFECT_HOME of the test's own; any API kept there is stopped after the test."""
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    yield tmp_path / "prefect-home"
+    kept_api.stop()
+
+
+def kept(idle_s: float, monkeypatch) -> TemporaryApi:
+    """A command's API, kept `idle_s` seconds unused (the stand-in server), once it answers."""
+    port = free_port()
+    monkeypatch.setattr(prefect_api, "free_port", lambda: port)
+    api = TemporaryApi(health_server(port), keep_s=idle_s)
+    assert api.wait_until_answering(30)
+    return api
+
+
+def answers(url: str) -> bool:
+    return kept_api.answers(url)
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_kept_api_outlives_its_command_serves_the_next_and_stops_once_unused(kept_home, monkeypatch):
+    first = kept(2, monkeypatch)
+    first.stop()  # the command ends
+    assert answers(first.url)
+    second = TemporaryApi(SLEEPER)  # a later command, not asking to keep anything
+    assert second.url == first.url and second.process is None
+    with second.settings():
+        assert PREFECT_API_URL.value() == first.url
+    time.sleep(2 + 2 * kept_api.CHECK_S)  # unused for longer than asked, but held by the command
+    assert answers(first.url)
+    second.stop()
+    assert wait_for(lambda: not answers(first.url), 2 + 5 * kept_api.CHECK_S)
+    assert wait_for(lambda: not (kept_home / kept_api.RECORD).exists(), 5)
+    third = TemporaryApi(SLEEPER)
+    try:
+        assert third.lease is None and third.process is not None  # starts one of its own again
+    finally:
+        third.stop()
+
+
+def test_stop_api_stops_a_kept_api(kept_home, monkeypatch):
+    api = kept(600, monkeypatch)
+    keeper = api.process
+    api.stop()
+    assert kept_api.stop() == api.url
+    keeper.wait(timeout=10)  # here a child of the test (a command's keeper outlives the command)
+    assert not answers(api.url) and not (kept_home / kept_api.RECORD).exists()
+    assert kept_api.stop() is None
+
+
+def test_a_record_of_a_kept_api_that_is_gone_is_not_used(kept_home):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    kept_home.mkdir(parents=True)
+    kept_api.write_record(kept_home, {"url": "http://127.0.0.1:9/api", "keeper": gone.pid, "idle_s": 60})
+    api = TemporaryApi(SLEEPER)
+    try:
+        assert api.url != "http://127.0.0.1:9/api" and api.process is not None
+    finally:
+        api.stop()
+
+
+def test_a_kept_api_this_command_started_but_cannot_use_is_stopped(kept_home, monkeypatch):
+    api = kept(600, monkeypatch)
+    keeper = api.process
+    with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_ENABLED: False}):
+        assert isinstance(api.settings(), nullcontext)
+    assert keeper.wait(timeout=10) is not None
+    assert wait_for(lambda: not answers(api.url), 10)
+
+
+def test_later_builds_run_against_the_kept_api(tmp_path):
+    """`newsfm build --keep-api` leaves the API up; the next build's flow runs against it, not a new one."""
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "data" / "raw", raw)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
+
+    def build(*options: str) -> str:
+        finished = subprocess.run([str(NEWSFM), "build", str(raw), str(tmp_path / "out"), "-v", *options], env=env,
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        return re.search(r"View at (http://127\.0\.0\.1:\d+)/runs/flow-run/", finished.stdout + finished.stderr)[1]
+
+    try:
+        first = build("--keep-api", "120")
+        assert answers(f"{first}/api")
+        assert build("--full-refresh") == first
+    finally:
+        stopped = subprocess.run([str(NEWSFM), "stop-api"], env=env, capture_output=True, text=True, timeout=60)
+    assert stopped.stdout.strip() == f"stopped the kept Prefect API at {first}/api"
+    assert wait_for(lambda: not answers(f"{first}/api"), 15)
