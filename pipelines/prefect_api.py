@@ -44,8 +44,8 @@ class TemporaryApi:
         self.lease = kept_api.hold()
         if self.lease:
             self.url = self.lease.url
-        elif keep_s:
-            self.process, self.lease = kept_api.start(free_port(), keep_s, command)
+        elif keep_s and (kept := start_kept(keep_s, command)):
+            self.process, self.lease = kept
             self.url = self.lease.url
         else:
             port = free_port()
@@ -113,6 +113,14 @@ class TemporaryApi:
             self.lease.release()
             self.lease = None  # the keeper is stopped below, and stops its server
         self.stop()
+
+
+def start_kept(keep_s: float, command: list[str] | None) -> tuple[subprocess.Popen, kept_api.Lease] | None:
+    """A kept API started; None where PREFECT_HOME cannot hold its lock (a temporary one serves)."""
+    try:
+        return kept_api.start(free_port(), keep_s, command)
+    except OSError:
+        return None
 
 
 def server_environment() -> dict[str, str]:

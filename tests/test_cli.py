@@ -26,7 +26,7 @@ from newsfm.transforms.schema import LAYERS, TABLES
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFM = Path(sys.executable).parent / "newsfm"
-BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--memory-mb", "--dask-address", "--prior-weight", "--min-scored", "--fail-on-reject", "--full-refresh", "--segments", "--lock-timeout", "--progress", "--no-progress", "--verbose", "-v"]
+BUILD_OPTIONS = ["--batch-size", "--max-file-bytes", "--workers", "--memory-mb", "--dask-address", "--prior-weight", "--min-scored", "--fail-on-reject", "--full-refresh", "--segments", "--lock-timeout", "--progress", "--no-progress", "--verbose", "-v", "--keep-api"]
 
 
 @pytest.fixture

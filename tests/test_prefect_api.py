@@ -201,3 +201,13 @@ def test_later_builds_run_against_the_kept_api(tmp_path):
         stopped = subprocess.run([str(NEWSFM), "stop-api"], env=env, capture_output=True, text=True, timeout=60)
     assert stopped.stdout.strip() == f"stopped the kept Prefect API at {first}/api"
     assert wait_for(lambda: not answers(f"{first}/api"), 15)
+
+
+def test_where_prefect_home_cannot_hold_the_lock_a_temporary_api_serves(tmp_path, monkeypatch, no_server_configured):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "a-file" / "prefect-home"))  # cannot be made
+    api = TemporaryApi(SLEEPER, keep_s=600)
+    try:
+        assert api.lease is None and api.process is not None and api.process.args == SLEEPER
+    finally:
+        api.stop()
