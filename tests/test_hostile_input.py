@@ -642,8 +642,10 @@ def test_fuzz_news_shaped_documents(document, style):
     article = outcome("x.md", b"---\n" + text + b"---\n").record
     if article is not None:
         assert article.published_at.tzinfo == UTC
-        for url in (article.web_url, *(item.web_url for item in article.related)):
-            assert url.split(":", 1)[0].lower() in ("http", "https")
+        for item in (article, *article.related):  # webUrl or originalUrl may be missing, not both
+            assert item.key_url is not None
+            for url in (item.web_url, item.original_url):
+                assert url is None or url.split(":", 1)[0].lower() in ("http", "https")
         for number in (article.quality, article.heat, *(item.quality for item in article.related)):
             assert number is None or INT64_MIN <= number <= INT64_MAX
 
