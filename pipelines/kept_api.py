@@ -82,8 +82,8 @@ def start(port: int, idle_s: float, command: list[str] | None = None) -> tuple[s
 def stop() -> str | None:
     """Stop the kept API of this `PREFECT_HOME` (its keeper stops the server); its address, or None."""
     record = read_record(home())
-    if not (record and alive(record["keeper"])):
-        return None
+    if not (record and alive(record["keeper"]) and answers(record["url"])):
+        return None  # nothing kept, or a record whose keeper is gone (its number may be another process's now)
     os.kill(record["keeper"], signal.SIGTERM)
     return record["url"]
 
@@ -119,9 +119,7 @@ def write_record(folder: Path, record: dict) -> None:
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process of that number: not ours
+    except (ProcessLookupError, PermissionError):  # gone, or another user's process of that number
         return False
     return True
 
