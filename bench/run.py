@@ -44,6 +44,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 import pyarrow.parquet as pq
 
+from newsfm.pipelines.kept_api import RECORD as KEPT_API_RECORD
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "RESULTS.md"
@@ -388,7 +390,7 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
                     kept_home = Path(tempfile.mkdtemp(prefix=f"prefect-kept-{size}-", dir=work))
                     kept_s = warm_up({**env, "PREFECT_HOME": str(kept_home)}, work, args.timeout,
                                      "--keep-api", str(args.timeout))
-                    keeper = json.loads((kept_home / "newsfm-kept-api.json").read_text())["keeper"]
+                    keeper = json.loads((kept_home / KEPT_API_RECORD).read_text())["keeper"]
                     UNMEASURED_GROUPS.add(keeper)  # the keeper's session: it and the server, as newsfm-server's
                     print(f"[{size}] a 1-file build that keeps its Prefect API (unmeasured): {kept_s:.1f} s", flush=True)
                 env["PREFECT_HOME"] = str(kept_home)

@@ -53,11 +53,12 @@ class Lease:
 def hold() -> Lease | None:
     """The kept API of this `PREFECT_HOME`, held, when one is running and answers; else None
     (also when that folder cannot be written: then nothing can be kept there)."""
+    folder = home()
     try:
-        lock = open_lock(home())
+        lock = open_lock(folder)
     except OSError:
         return None
-    record = read_record(home())
+    record = read_record(folder)
     if record and alive(record["keeper"]) and answers(record["url"]):
         touch(lock)
         return Lease(record["url"], lock)
@@ -136,7 +137,7 @@ def keep(port: int, idle_s: float, command: list[str]) -> None:
     """The keeper: runs the server (or `command`) until it has been unused for `idle_s` seconds
     with no command holding it, or until the keeper is told to stop; then stops it and removes
     the record."""
-    from newsfm.pipelines.prefect_api import server_command, server_environment
+    from newsfm.pipelines.prefect_api import server_command, server_environment  # which imports this module
 
     folder = home()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `newsfm stop-api`: the server is stopped below

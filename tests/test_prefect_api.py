@@ -16,6 +16,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, temporary_settings
 
 from newsfm.pipelines import kept_api, prefect_api
+from newsfm.pipelines.kept_api import answers
 from newsfm.pipelines.prefect_api import TemporaryApi, free_port
 from tests.conftest import REPO
 
@@ -30,8 +31,10 @@ def no_server_configured(monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
 
 
-def test_a_build_runs_against_the_api_it_started_and_stops_it(tmp_path):
-    """Prefect does not start its own temporary server, and the one the command started is gone after it."""
+@pytest.fixture
+def build_seed(tmp_path):
+    """`build(*options)`: the installed `newsfm build -v` of the seed, in a Prefect home of the
+    test's own and no server configured; returns its output (the command must succeed)."""
     raw = tmp_path / "raw"
     shutil.copytree(REPO / "data" / "raw", raw)
     env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
@@ -39,12 +42,28 @@ def test_a_build_runs_against_the_api_it_started_and_stops_it(tmp_path):
     # a new home's first start runs every migration: on a loaded CI machine that passed Prefect's
     # 20 s default, and the command then rightly left the start to Prefect
     env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
-    finished = subprocess.run([str(NEWSFM), "build", str(raw), str(tmp_path / "out"), "-v"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=300)
-    log = finished.stdout + finished.stderr
-    assert finished.returncode == 0, log
+
+    def build(*options: str) -> str:
+        finished = subprocess.run([str(NEWSFM), "build", str(raw), str(tmp_path / "out"), "-v", *options], env=env,
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        log = finished.stdout + finished.stderr
+        assert finished.returncode == 0, log
+        return log
+
+    build.env = env
+    return build
+
+
+def flow_run_api(log: str) -> re.Match | None:
+    """The address of the API the build's flow ran against, from its "View at" line."""
+    return re.search(r"View at (http://127\.0\.0\.1:\d+)/runs/flow-run/", log)
+
+
+def test_a_build_runs_against_the_api_it_started_and_stops_it(build_seed):
+    """Prefect does not start its own temporary server, and the one the command started is gone after it."""
+    log = build_seed()
     assert "Starting temporary server" not in log  # Prefect's own start-up, when it starts one
-    api = re.search(r"View at (http://127\.0\.0\.1:\d+)/runs/flow-run/", log)
+    api = flow_run_api(log)
     assert api is not None, log
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{api[1]}/api/health", timeout=5)
@@ -115,10 +134,6 @@ def kept(idle_s: float, monkeypatch) -> TemporaryApi:
     return api
 
 
-def answers(url: str) -> bool:
-    return kept_api.answers(url)
-
-
 def wait_for(condition, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -179,26 +194,15 @@ def test_a_kept_api_this_command_started_but_cannot_use_is_stopped(kept_home, mo
     assert wait_for(lambda: not answers(api.url), 10)
 
 
-def test_later_builds_run_against_the_kept_api(tmp_path):
+def test_later_builds_run_against_the_kept_api(build_seed):
     """`newsfm build --keep-api` leaves the API up; the next build's flow runs against it, not a new one."""
-    raw = tmp_path / "raw"
-    shutil.copytree(REPO / "data" / "raw", raw)
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
-
-    def build(*options: str) -> str:
-        finished = subprocess.run([str(NEWSFM), "build", str(raw), str(tmp_path / "out"), "-v", *options], env=env,
-                                  cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        assert finished.returncode == 0, finished.stdout + finished.stderr
-        return re.search(r"View at (http://127\.0\.0\.1:\d+)/runs/flow-run/", finished.stdout + finished.stderr)[1]
-
     try:
-        first = build("--keep-api", "120")
+        first = flow_run_api(build_seed("--keep-api", "120"))[1]
         assert answers(f"{first}/api")
-        assert build("--full-refresh") == first
+        assert flow_run_api(build_seed("--full-refresh"))[1] == first
     finally:
-        stopped = subprocess.run([str(NEWSFM), "stop-api"], env=env, capture_output=True, text=True, timeout=60)
+        stopped = subprocess.run([str(NEWSFM), "stop-api"], env=build_seed.env, capture_output=True, text=True,
+                                 timeout=60)
     assert stopped.stdout.strip() == f"stopped the kept Prefect API at {first}/api"
     assert wait_for(lambda: not answers(f"{first}/api"), 15)
 
