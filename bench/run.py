@@ -1,7 +1,7 @@
 """Benchmark newsfm against the peers a user would reach for, as whole processes on one corpus.
 
     python bench/run.py --sizes 20000 100000 [--seed 0] [--work /tmp/newsfm-bench]
-                        [--only naive,dlt,newsfm,newsfm-again,newsfm-server,newsfm-kept] [--timeout 1800]
+                        [--only naive,dlt,newsfm,newsfm-no-head-start,newsfm-again,newsfm-server,newsfm-kept] [--timeout 1800]
                         [--style smartable pydump hand mix]
     python bench/run.py --sizes 100000 1000000 --incremental 1 1000 --reuse-corpus
 
@@ -44,6 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 import pyarrow.parquet as pq
 
+from newsfm.pipelines.head_start import SWITCH as HEAD_START_SWITCH
 from newsfm.pipelines.kept_api import RECORD as KEPT_API_RECORD
 
 BENCH = Path(__file__).resolve().parent
@@ -59,6 +60,8 @@ TOOLS = {
     "naive": "naive notebook (python-frontmatter + pandas.json_normalize)",
     "dlt": "dlt → Parquet on a local filesystem destination",
     "newsfm": "`newsfm build` (full)",
+    "newsfm-no-head-start": "`newsfm build` (full) with `NEWSFM_HEAD_START=0`: nothing parsed while Prefect's API starts "
+                            "(what the head start saves is this line's wall against newsfm's)",
     "newsfm-again": "`newsfm build` again into the same output, nothing changed (incremental: nothing to parse)",
     "newsfm-server": "`newsfm build` (full) against a Prefect server already running (`PREFECT_API_URL`), "
                      "as scheduled and repeated builds run: no temporary server to start; the server is not measured",
@@ -375,7 +378,7 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
         for tool in [tool for _ in range(args.repeat) for tool in args.only]:  # rounds: the VM's drift falls on every tool
             out = outs / ("newsfm" if tool == "newsfm-again" else tool)
             env = dict(base_env)
-            if tool in ("newsfm", "newsfm-again"):
+            if tool in ("newsfm", "newsfm-no-head-start", "newsfm-again"):
                 if prefect_home is None:
                     # a fresh Prefect home per size, warmed up once; "again" and repeats reuse it and
                     # the output folder, as the same user rerunning it would
@@ -385,6 +388,8 @@ def run_size(size: int, style: str, args: argparse.Namespace) -> dict:
                     print(f"[{size}] Prefect's first run in a new PREFECT_HOME (a 1-file build, unmeasured): "
                           f"{first_run_s:.1f} s", flush=True)
                 env["PREFECT_HOME"] = str(prefect_home)
+            if tool == "newsfm-no-head-start":
+                env[HEAD_START_SWITCH] = "0"
             if tool == "newsfm-kept":  # a Prefect home of its own: a kept API serves every build of its home
                 if kept_home is None:
                     kept_home = Path(tempfile.mkdtemp(prefix=f"prefect-kept-{size}-", dir=work))

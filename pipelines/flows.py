@@ -13,13 +13,14 @@ cannot resolve `Settings` from a string.
 import errno
 import re
 import time
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from prefect import Flow, flow, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
@@ -27,15 +28,18 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.tasks import MaterializingTask
 from prefect.utilities.annotations import quote
 
+from newsfm.pipelines import head_start
 from newsfm.pipelines.combine import Build, combine_into
-from newsfm.pipelines.discover import InputError
+from newsfm.pipelines.discover import FOUND_SCHEMA, InputError
 from newsfm.pipelines.parallel import in_own_process, parse_in_pool, worker_pool
 from newsfm.pipelines.parts import LiveFiles, compact, remove_parts_except
 from newsfm.pipelines.segments import remove_stores_except
 from newsfm.pipelines.sql.engine import analyse_into, unequal_files
 from newsfm.pipelines.state import (
     ANALYTICS,
+    BUILD,
     NOTHING,
+    RACY_NS,
     Changes,
     Keys,
     Values,
@@ -102,7 +106,6 @@ def transient_io_error(task, task_run, state) -> bool:
 
 
 PERMANENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR}
-RACY_NS = 2_000_000_000  # files modified this close to discovery are compared by hash next time (see write_state)
 RETRIES = dict(retries=2, retry_delay_seconds=3, retry_condition_fn=transient_io_error)
 
 
@@ -219,6 +222,9 @@ def build_warehouse(raw_dir: str = "data/raw", out_dir: str = "data/out", settin
         changes, notice = find_changes(raw, out, keys, full_refresh, settings)
         published = current_snapshot(out)
         work, why = work_to_do(changes, published.name if published else None, keys)
+        ahead = head_start.take_over(out, keys, settings)  # batches parsed while Prefect's API started
+        if work != BUILD:
+            ahead.settle()
         notices = [n for n in (lock_notice, notice, why) if n]
         if work == NOTHING:
             record_unchanged(out, quote(changes), keys, published.name, discovered_ns)
@@ -233,7 +239,7 @@ def build_warehouse(raw_dir: str = "data/raw", out_dir: str = "data/out", settin
             summary = run_summary(manifest["files"], changes.counts(), notices, snapshot.rows, str(out), snapshot.id, True,
                                   time.perf_counter() - started)
         else:
-            part_ids = parse_batches(raw, out, changes, settings)
+            part_ids = parse_batches(raw, out, changes, settings, ahead)
             live = compact(out, write_live(out, changes, part_ids), small=settings.batch_size // 2)
             snapshot = SnapshotWriter(out)
             recorded = changes.state.snapshot if changes.state and changes.state.combining == keys.combining else None
@@ -252,37 +258,57 @@ def build_warehouse(raw_dir: str = "data/raw", out_dir: str = "data/out", settin
     return summary
 
 
-def parse_batches(raw: Path, out: Path, changes: Changes, settings: Settings) -> list[str]:
+def parse_batches(raw: Path, out: Path, changes: Changes, settings: Settings, ahead: head_start.Ahead) -> list[str]:
     """Parse the new and changed files in batch task runs (in `workers` processes); returns the
     part id of each batch, in order (batch k holds the files parsed `k * batch_size` to
     `(k + 1) * batch_size`).
 
     Batches are submitted as others finish, two per process that parses them at most (see
-    `batches_at_once`), and each one's paths become Python strings only when it runs.
+    `batches_at_once`), and each one's paths become Python strings only when it runs. A batch
+    the head start parsed (`ahead`) takes its part instead, once parsed; one it was still parsing
+    is waited for only when nothing else is left to do.
     """
     size, total, at_once = settings.batch_size, changes.files_to_parse, batches_at_once(settings)
-    paths = Values(changes.parsed_paths(), pa.string())
+    files = Values(changes.parsed_files(), FOUND_SCHEMA)
     starts = range(0, total, size)
     part_ids: list[str] = [""] * len(starts)
-    done = 0
+    done = ahead_files = 0
     report(done, total)
     with worker_pool(min(settings.worker_count, len(starts))):  # a process per batch at most: one file needs none
         waiting = iter(enumerate(starts))
         running: dict[PrefectFuture, tuple[int, int]] = {}
+        claimed: dict[int, tuple[Future, pa.StringArray]] = {}
         while True:
             for index, start in waiting:
+                batch = files.take(min(size, total - start))
                 # A copy with buffers of its own: a slice would carry its parent's, and pickle them whole to Dask.
-                chunk = pa.concat_arrays([paths.take(min(size, total - start))])
+                chunk = pa.concat_arrays([batch.column(0)])
+                if (parsed := ahead.claim(batch)) is not None:
+                    claimed[index] = (parsed, chunk)
+                    continue
                 running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
                 if len(running) >= at_once:
                     break
+            for index in [index for index, (parsed, _chunk) in claimed.items() if parsed.done() or not running]:
+                parsed, chunk = claimed.pop(index)
+                part_id = ahead.part_id(parsed)
+                if part_id is None:  # parsed here after all
+                    running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
+                    continue
+                part_ids[index] = part_id
+                done += len(chunk)
+                ahead_files += len(chunk)
+                report(done, total)
             if not running:
-                paths.close()
+                files.close()
+                ahead.settle()
+                if ahead_files:
+                    get_run_logger().info(f"{ahead_files} of {total} files parsed while Prefect's API started")
                 return part_ids
             future = next(as_completed(list(running)))
-            index, files = running.pop(future)
+            index, files_done = running.pop(future)
             part_ids[index] = future.result()
-            done += files
+            done += files_done
             report(done, total)
 
 

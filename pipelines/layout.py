@@ -17,6 +17,7 @@
     OUT/state/walk.arrow                    scratch: the files found, while the walk sets some aside (pipelines.discover)
     OUT/state/changes.arrow                 scratch: the files found and what changed (see pipelines.state)
     OUT/state/live.arrow                    scratch: the live files' parts (see pipelines.parts.LiveFiles)
+    OUT/state/head-start-<pid>/             scratch: walk.arrow and changes.arrow of a head start (pipelines.head_start)
     OUT/leases/<id>.<reader>.lease          a reader's hold on snapshot <id> (see pipelines.store)
     OUT/leases/.lock                        taken briefly to take a lease or remove snapshots
     OUT/report/index.html                   `newsfm report`
@@ -30,7 +31,7 @@ from pathlib import Path
 from newsfm.transforms.schema import LAYERS
 
 LOCK, SNAPSHOTS, CURRENT, STATE, REPORT, LEASES = ".newsfm.lock", "snapshots", "current", "state", "report", "leases"
-STAGING_PREFIX, REMOVED_PREFIX = ".staging-", ".removed-"
+STAGING_PREFIX, REMOVED_PREFIX, HEAD_START_PREFIX = ".staging-", ".removed-", "head-start-"
 MANIFEST, TABLE_FILE = "manifest.json", "part-00000.parquet"
 KEPT = "_kept"  # what a snapshot keeps for the next build beside its tables
 # what newsfm writes in an output folder: discovery skips these when OUT is inside the input
@@ -111,6 +112,14 @@ class Layout:
     @property
     def changes_file(self) -> Path:
         return self.state / "changes.arrow"
+
+    def head_start(self, pid: int) -> Path:
+        return self.state / f"{HEAD_START_PREFIX}{pid}"
+
+    @property
+    def head_starts(self) -> list[Path]:
+        """The scratch folders of head starts, finished or not."""
+        return sorted(self.state.glob(f"{HEAD_START_PREFIX}*"))
 
     @property
     def report(self) -> Path:

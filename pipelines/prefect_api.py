@@ -73,6 +73,10 @@ class TemporaryApi:
             return nullcontext()
         return temporary_settings(updates={PREFECT_API_URL: self.url})
 
+    def coming_up(self) -> bool:
+        """This command started the server, which does not answer yet (the command waits for it)."""
+        return self.process is not None and self.process.poll() is None and not kept_api.answers(self.url)
+
     @property
     def died(self) -> bool:
         """Its process ended without being stopped (a later build needs another)."""

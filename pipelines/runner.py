@@ -2,7 +2,8 @@
 
 The folders are checked before Prefect is imported, so a wrong path fails at once; without a
 Prefect server configured, the temporary API starts first and comes up on the other core while
-Prefect, the flows and the parser's fork server are imported and started.
+Prefect, the flows and the parser's fork server are imported and started, and a head start
+(`pipelines.head_start`) parses the build's first batches.
 """
 
 from __future__ import annotations
@@ -41,16 +42,19 @@ def run_build(raw_dir: Path, out_dir: Path, settings: Settings, api: TemporaryAp
     (before `api` was started). A folder another run keeps locked past `settings.lock_timeout`
     raises OutputError before Prefect starts."""
     settings = replace(settings, lock_timeout=wait_until_unlocked(out_dir, settings.lock_timeout))
-    from newsfm.pipelines.flows import build_warehouse, on_dask, reporting_progress  # imports Prefect
+    if dask_address:
+        settings = replace(settings, workers=1)  # the cluster parses
+    from newsfm.pipelines import head_start
     from newsfm.pipelines.parallel import start_fork_server
 
-    flow = build_warehouse
-    if dask_address:
-        flow, settings = on_dask(build_warehouse, dask_address), replace(settings, workers=1)  # the cluster parses
     if settings.worker_count > 1:
         start_fork_server()  # while the API comes up
-    with api.settings(), reporting_progress(progress) if progress else nullcontext():
-        return flow(str(raw_dir), str(out_dir), settings, full_refresh)
+    with head_start.while_api_starts(raw_dir, out_dir, settings, full_refresh, api.coming_up()):
+        from newsfm.pipelines.flows import build_warehouse, on_dask, reporting_progress  # imports Prefect
+
+        flow = on_dask(build_warehouse, dask_address) if dask_address else build_warehouse
+        with api.settings(), reporting_progress(progress) if progress else nullcontext():
+            return flow(str(raw_dir), str(out_dir), settings, full_refresh)
 
 
 def build_from_python(raw_dir: str | PathLike, out_dir: str | PathLike, full_refresh: bool = False,

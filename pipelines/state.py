@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
@@ -60,6 +61,7 @@ STATE_BATCH_ROWS = 65_536  # rows per record batch of the file: what a build hol
 HASH_ROUND = 2_000  # files whose hash decides are hashed this many at a time (their paths as Python)
 
 UNCHANGED, NEW, CHANGED = 0, 1, 2  # Changes.status
+RACY_NS = 2_000_000_000  # files modified this close to discovery are compared by hash next time (see write_state)
 
 
 class Entry(NamedTuple):
@@ -165,8 +167,13 @@ class Changes:
 
     def parsed_paths(self) -> Iterator[pa.Array]:
         """The paths of the new and changed files (they are parsed), in order, a batch at a time."""
-        for batch in self.batches(["source_path", "status"]):
-            yield batch.column(0).filter(pc.not_equal(batch.column(1), UNCHANGED))
+        for files in self.parsed_files():
+            yield files.column(0)
+
+    def parsed_files(self) -> Iterator[pa.RecordBatch]:
+        """The new and changed files (FOUND_SCHEMA: path, size, time), in order, a batch at a time."""
+        for batch in self.batches([*FOUND_SCHEMA.names, "status"]):
+            yield batch.filter(pc.not_equal(batch.column("status"), UNCHANGED)).select(FOUND_SCHEMA.names)
 
     @property
     def to_parse(self) -> pa.ChunkedArray:
@@ -423,17 +430,19 @@ def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, workers: int = 1
-                    ) -> tuple[Changes, str | None]:
+def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, workers: int = 1,
+                    scratch: Path | None = None) -> tuple[Changes, str | None]:
     """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
-    is compared with full_refresh), in OUT/state/changes.arrow, with a notice when the record
-    cannot be used. `workers` > 1: the walk's `stat` calls run in that many processes."""
+    is compared with full_refresh), in OUT/state/changes.arrow (or in the folder `scratch`),
+    with a notice when the record cannot be used. `workers` > 1: the walk's `stat` calls run in
+    that many processes."""
     state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, keys)
     layout = Layout(out_dir)
-    layout.state.mkdir(parents=True, exist_ok=True)
+    scratch = scratch or layout.state
+    scratch.mkdir(parents=True, exist_ok=True)
     with stat_processes(workers) as stats:  # the walk is a generator: `classify` drives it
-        found = walk_batches(raw_dir, scratch=layout.walk_file, stats=stats)
-        return classify(found, state, lambda path: content_hash(raw_dir, path), layout.changes_file), notice
+        found = walk_batches(raw_dir, scratch=scratch / layout.walk_file.name, stats=stats)
+        return classify(found, state, lambda path: content_hash(raw_dir, path), scratch / layout.changes_file.name), notice
 
 
 def classify(found: pa.Table | Iterable[pa.RecordBatch], state: State | None,
@@ -636,7 +645,10 @@ def gone_files(changes: Changes) -> pa.Table:
 
 
 def remove_scratch(out: Path) -> None:
-    """The run's files of decisions and of live files, once the state record is written."""
+    """The run's files of decisions and of live files, once the state record is written, and
+    what head starts left (a running one then finds its folder gone: it only stops early)."""
     layout = Layout(out)
     for scratch in (layout.changes_file, layout.live_file):
         scratch.unlink(missing_ok=True)
+    for folder in layout.head_starts:
+        shutil.rmtree(folder, ignore_errors=True)
