@@ -71,6 +71,8 @@ class HeadStart:
             self.parse_ahead(raw, full_refresh)
         except Exception:  # noqa: BLE001 (a head start only saves time: the flow parses what it did not)
             pass
+        finally:
+            self.pool.shutdown()  # the worker's memory given back while the flow's workers parse
 
     def parse_ahead(self, raw: Path, full_refresh: bool) -> None:
         walked_ns = time.time_ns()
@@ -97,10 +99,9 @@ class HeadStart:
             return dict(self.parsed)
 
     def close(self) -> None:
-        """Stop, let the batch being parsed end, end the worker, remove the scratch folder."""
+        """Stop, let the batch being parsed end (its worker then ends), remove the scratch folder."""
         self.stop()
         self.thread.join()
-        self.pool.shutdown()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
