@@ -570,6 +570,12 @@ def size_table(record: dict) -> str:
     return "\n".join(lines)
 
 
+def made_in(corpus: dict) -> str:
+    """How long the corpus took to make; a corpus made outside the bench (its marker written by
+    hand) has no time."""
+    return f"in {corpus['generate_s']} s" if corpus.get("generate_s") is not None else "earlier (not timed)"
+
+
 def repeats_text(run: dict) -> str:
     """` (median of 41.2 / 38.8 / 39.5)` when the tool ran more than once, else ""."""
     walls = run.get("walls_s") or []
@@ -640,7 +646,7 @@ def render(data: dict) -> str:
             f"## {record['size']:,} files (seed {record['seed']}{heading_style(record)})",
             "",
             (f"Corpus: {c['news_files']:,} news files + {c['other_files']:,} other files, {c['megabytes']} MB, made by "
-             f"{c['corpus']['kind']} in {c['generate_s']} s. Run {' to '.join(dates)} at commit {commits}.{busy}"
+             f"{c['corpus']['kind']} {made_in(c)}. Run {' to '.join(dates)} at commit {commits}.{busy}"
              + (f" Before newsfm was measured, a 1-file build in its new `PREFECT_HOME` took {record['prefect_first_run_s']:.1f} s:"
                 " Prefect's one-time database creation and migrations, not counted below."
                 if record.get("prefect_first_run_s") else "")
