@@ -69,7 +69,7 @@ class HeadStart:
     def run(self, raw: Path, full_refresh: bool) -> None:
         try:
             self.parse_ahead(raw, full_refresh)
-        except Exception:  # noqa: BLE001 (a head start only saves time: the flow parses what it did not)
+        except Exception:  # a head start only saves time: the flow parses what it did not
             pass
         finally:
             self.pool.shutdown()  # the worker's memory given back while the flow's workers parse
@@ -136,7 +136,7 @@ class Ahead:
         """A claimed batch's part, once parsed; None when it failed or its part is gone."""
         try:
             part_id = future.result()
-        except Exception:  # noqa: BLE001 (parsed again by the flow, which reports what fails)
+        except Exception:  # parsed again by the flow, which reports what fails
             return None
         return part_id if Layout(self.out).part(part_id).is_dir() else None
 
