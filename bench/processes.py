@@ -1,10 +1,12 @@
-"""CPU seconds and lifetime of every process a command starts: where a build's time goes.
+"""CPU seconds, lifetime and largest resident memory of every process a command starts: where a
+build's time (and memory) goes.
 
     python bench/processes.py newsfm build CORPUS OUT --no-progress
 
 Samples the command's process tree every half second (psutil) and prints, per process, its CPU
-seconds and the seconds (from the start) in which it was seen, the busiest first. A process
-that lives less than half a second may be missed. bench/PROFILE.md reads builds so.
+seconds, the seconds (from the start) in which it was seen and the largest RSS sampled, the
+busiest first. A process that lives less than half a second may be missed. bench/PROFILE.md
+reads builds so.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def main() -> None:
     started = time.monotonic()
     tool = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = psutil.Process(tool.pid)
-    seen: dict[int, tuple[str, float, float, float]] = {}  # pid → command line, CPU s, first and last seen
+    seen: dict[int, tuple[str, float, float, float, float]] = {}  # pid → command line, CPU s, first and last seen, MB
     while tool.poll() is None:
         try:
             processes = [root, *root.children(recursive=True)]
@@ -32,15 +34,15 @@ def main() -> None:
         now = time.monotonic() - started
         for process in processes:
             try:
-                cpu = process.cpu_times()
-                first = seen.get(process.pid, ("", 0.0, now, now))[2]
-                seen[process.pid] = (" ".join(process.cmdline())[:90], cpu.user + cpu.system, first, now)
+                cpu, rss_mb = process.cpu_times(), process.memory_info().rss / 2**20
+                _line, _cpu, first, _last, largest = seen.get(process.pid, ("", 0.0, now, now, 0.0))
+                seen[process.pid] = (" ".join(process.cmdline())[:90], cpu.user + cpu.system, first, now, max(largest, rss_mb))
             except psutil.Error:
                 pass
         time.sleep(SAMPLE_S)
     print(f"wall {time.monotonic() - started:.1f} s, exit {tool.returncode}")
-    for pid, (line, cpu, first, last) in sorted(seen.items(), key=lambda item: -item[1][1]):
-        print(f"{cpu:7.1f} CPU s  {first:5.1f}-{last:5.1f} s  {pid} {line}")
+    for pid, (line, cpu, first, last, largest) in sorted(seen.items(), key=lambda item: -item[1][1]):
+        print(f"{cpu:7.1f} CPU s  {first:5.1f}-{last:5.1f} s  {largest:5.0f} MB  {pid} {line}")
 
 
 if __name__ == "__main__":
