@@ -44,7 +44,8 @@ class Settings:
         "process).", minimum=1, shown_default="one per core")
     memory_mb: int = setting(
         160, "DuckDB's memory limit for the analytics, in MB (its RSS is about 100 MB more); beyond it DuckDB "
-        "spills to OUT_DIR/state/spill.", minimum=64, commands=(*BUILD_COMMANDS, "analytics"))
+        "spills to OUT_DIR/state/spill. Below 128 its joins and windows failed for want of memory, even at "
+        "100,000 files.", minimum=128, commands=(*BUILD_COMMANDS, "analytics"))
     segments: int = setting(
         0, "Files each large warehouse table is cut into (by article id), each combined again only when a change "
         "touches it; 0: one per about 16 MB of parsed rows, chosen at a full build. Another number "
