@@ -278,6 +278,10 @@ def parse_batches(raw: Path, out: Path, changes: Changes, settings: Settings, ah
         waiting = iter(enumerate(starts))
         running: dict[PrefectFuture, tuple[int, int]] = {}
         claimed: dict[int, tuple[Future, pa.StringArray]] = {}
+
+        def submit(index: int, chunk: pa.StringArray) -> None:
+            running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
+
         while True:
             for index, start in waiting:
                 batch = files.take(min(size, total - start))
@@ -286,14 +290,14 @@ def parse_batches(raw: Path, out: Path, changes: Changes, settings: Settings, ah
                 if (parsed := ahead.claim(batch)) is not None:
                     claimed[index] = (parsed, chunk)
                     continue
-                running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
+                submit(index, chunk)
                 if len(running) >= at_once:
                     break
             for index in [index for index, (parsed, _chunk) in claimed.items() if parsed.done() or not running]:
                 parsed, chunk = claimed.pop(index)
                 part_id = ahead.part_id(parsed)
                 if part_id is None:  # parsed here after all
-                    running[parse_batch.submit(raw, chunk, settings.max_file_bytes, out)] = (index, len(chunk))
+                    submit(index, chunk)
                     continue
                 part_ids[index] = part_id
                 done += len(chunk)

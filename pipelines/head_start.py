@@ -148,6 +148,6 @@ class Ahead:
 def take_over(out: Path, keys: Keys, settings: Settings) -> Ahead:
     """Stop the head start of this command, if one runs; what it parsed into `out` (with other
     keys or settings its batches are never claimed, only waited for)."""
-    parsed = _running[-1].stop() if _running else {}
-    return Ahead(out, keys, settings.max_file_bytes,
-                 parsed if _running and _running[-1].out == out.resolve() else {})
+    head = _running[-1] if _running else None
+    parsed = head.stop() if head else {}
+    return Ahead(out, keys, settings.max_file_bytes, parsed if head and head.out == out.resolve() else {})

@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import AbstractContextManager, nullcontext
 
 from newsfm.pipelines import kept_api
@@ -85,12 +84,8 @@ class TemporaryApi:
     def wait_until_answering(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and (self.process is None or self.process.poll() is None):
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
-                    if response.status == 200:
-                        return True
-            except OSError:
-                pass
+            if kept_api.answers(self.url):
+                return True
             time.sleep(HEALTH_POLL_S)
         return False
 
