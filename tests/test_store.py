@@ -22,9 +22,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from newsfm.pipelines import store
-from newsfm.pipelines.layout import CURRENT, LAYERS, LEASES, SNAPSHOTS
+from newsfm.pipelines.layout import CURRENT, LAYERS, LEASES, SNAPSHOTS, TABLE_FILE
 from newsfm.pipelines.store import (
     KEEP_SNAPSHOTS,
+    ROW_GROUP_BYTES,
     OutputError,
     current_snapshot,
     dictionary_columns,
@@ -34,6 +35,7 @@ from newsfm.pipelines.store import (
     read_manifest,
     read_table,
     remove_old_snapshots,
+    table_file,
 )
 from newsfm.transforms.pipeline import build_tables
 from newsfm.transforms.schema import TABLES, WAREHOUSE, SchemaMismatch, conform
@@ -607,3 +609,18 @@ def test_snapshot_writer_refuses_an_arrow_table_of_another_schema(tmp_path):
     with pytest.raises(SchemaMismatch):
         writer.write_arrow("warehouse", "topics", pa.table({"topic_id": ["x"]}))
     assert not (writer.staging / "warehouse" / "topics").exists()
+
+
+def test_a_table_written_in_pieces_is_cut_into_row_groups_of_about_row_group_bytes(tmp_path):
+    """What a writer holds is bounded by ROW_GROUP_BYTES, not by the table: pieces are joined
+    until that many bytes are pending, then written as one row group; the rows keep their order."""
+    piece = pa.table({name: pa.array(range(40_000), pa.int64()) for name in ("a", "b", "c")})
+    per_group = -(-ROW_GROUP_BYTES // piece.get_total_buffer_size())  # pieces until a row group is written
+    pieces = 2 * per_group + 3
+    with table_file(tmp_path / "t", piece.schema) as writer:
+        for _ in range(pieces):
+            writer.write(piece)
+    written = pq.ParquetFile(tmp_path / "t" / TABLE_FILE)
+    groups = [written.metadata.row_group(i).num_rows for i in range(written.metadata.num_row_groups)]
+    assert groups == [per_group * 40_000, per_group * 40_000, 3 * 40_000]
+    assert written.read().equals(pa.concat_tables([piece] * pieces))
