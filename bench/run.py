@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 
 from newsfm.pipelines.head_start import SWITCH as HEAD_START_SWITCH
 from newsfm.pipelines.kept_api import RECORD as KEPT_API_RECORD
+from processes import high_water_mark
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -207,8 +208,8 @@ UNMEASURED_GROUPS: set[int] = set()  # process groups of the harness's own helpe
 
 def tree_rss(tool_pid: int, roles: dict[int, str], peaks: dict[str, int]) -> int:
     """Summed RSS of this harness's descendants but its own helpers: the tool and all its
-    processes (0 for those that vanish); raises `peaks[role]` to the RSS of any single process
-    of that role."""
+    processes (0 for those that vanish); raises `peaks[role]` to the largest RSS any single
+    process of that role has had (its high-water mark, so a peak between samples counts)."""
     try:
         members = psutil.Process().children(recursive=True)
     except psutil.Error:
@@ -218,13 +219,13 @@ def tree_rss(tool_pid: int, roles: dict[int, str], peaks: dict[str, int]) -> int
         try:
             if os.getpgid(member.pid) in UNMEASURED_GROUPS:
                 continue
-            rss = member.memory_info().rss
+            rss, largest = member.memory_info().rss, high_water_mark(member)
             if member.pid not in roles:
                 roles[member.pid] = process_role(member, tool_pid)
         except (psutil.Error, OSError):  # gone meanwhile
             continue
         total += rss
-        peaks[roles[member.pid]] = max(peaks.get(roles[member.pid], 0), rss)
+        peaks[roles[member.pid]] = max(peaks.get(roles[member.pid], 0), rss, largest)
     return total
 
 
@@ -631,7 +632,8 @@ def render(data: dict) -> str:
         "it outside the flow (imports, Prefect's temporary server start and stop); news files per second; peak",
         "RSS of the process tree (sampled every 50 ms, summed over the process and its children), and of the",
         "largest single process of each role: the tool's own process (newsfm's flow), Prefect's server, a worker",
-        "(a parse worker or the process that runs combine, then analytics);",
+        "(a parse worker or the process that runs combine, then analytics), by each process's high-water mark",
+        "(Linux's `VmHWM`) since 2026-12-05 19:30 UTC, by the same 50 ms samples before;",
         "user+sys CPU seconds of the tree; tables and rows found in the output Parquet (dlt's own",
         "`_dlt_*` tables left out; newsfm's warehouse and analytics layers); wall time against the",
         "faster of the two peers (naive, dlt).",
