@@ -43,10 +43,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import pyarrow.parquet as pq
+from processes import high_water_mark
 
 from newsfm.pipelines.head_start import SWITCH as HEAD_START_SWITCH
 from newsfm.pipelines.kept_api import RECORD as KEPT_API_RECORD
-from processes import high_water_mark
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
