@@ -61,9 +61,9 @@ def build_from_python(raw_dir: str | PathLike, out_dir: str | PathLike, full_ref
                       dask_address: str | None = None, verbose: bool = False, **options) -> dict:
     """`newsfm.build`: `run_build` with the settings given by name, against a temporary API that
     serves every build of this process (a notebook builds again and again), or the server configured."""
-    raw, out = Path(raw_dir), Path(out_dir)
+    raw, out, settings = Path(raw_dir), Path(out_dir), Settings(**options)
     check_folders(raw, out)
     quiet_prefect(verbose)
     if not _python_api or _python_api[0].died:
         _python_api[:] = [TemporaryApi()]
-    return run_build(raw, out, Settings(**options), _python_api[0], full_refresh, dask_address)
+    return run_build(raw, out, settings, _python_api[0], full_refresh, dask_address)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import pyarrow as pa
+import pytest
 import yaml
 
 from newsfm.pipelines.cli import build, serve
@@ -151,6 +152,36 @@ def test_every_setting_is_declared_once_and_its_options_and_flow_parameters_foll
     assert DEFAULTS.analytics == {"prior_weight": DEFAULTS.prior_weight, "min_scored": DEFAULTS.min_scored}
     deployment = yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"][0]
     assert set(deployment["parameters"]) == {"raw_dir", "out_dir"}  # the rest: the flow's defaults
+
+
+@pytest.mark.parametrize("options", [
+    {"memory_mb": 64}, {"batch_size": 0}, {"workers": 0}, {"batch_size": 2.5}, {"prior_weight": -1.0},
+    {"lock_timeout": True}, {"segments": "4"}, {"min_scored": None},
+])
+def test_settings_refuse_what_the_cli_refuses_from_python_as_well(options):
+    """`newsfm.build(...)` and a deployment's parameters reach `Settings` without click: it checks
+    the types and minimums itself, naming the setting, what it takes, and what it is for."""
+    ((name, value),) = options.items()
+    spec = next(spec for spec in fields(Settings) if spec.name == name)
+    with pytest.raises(ValueError) as refused:
+        Settings(**options)
+    assert str(refused.value).startswith(f"setting {name}={value!r} refused: it takes ")
+    assert f"of at least {spec.metadata['minimum']:g}. {name}: {spec.metadata['help']}" in str(refused.value)
+
+
+def test_a_whole_number_for_a_float_setting_is_the_float_the_cli_gives():
+    """So a notebook's `prior_weight=10` and the command's `--prior-weight 10` are the same analytics key."""
+    assert Settings(prior_weight=10, lock_timeout=5) == Settings(prior_weight=10.0, lock_timeout=5.0)
+    assert type(Settings(prior_weight=10).prior_weight) is float
+    assert Settings(prior_weight=10).analytics == DEFAULTS.analytics
+
+
+def test_newsfm_build_refuses_a_setting_before_touching_anything(tmp_path):
+    import newsfm
+
+    with pytest.raises(ValueError, match="^setting memory_mb=100 refused"):
+        newsfm.build(tmp_path / "raw", tmp_path / "out", memory_mb=100)
+    assert not (tmp_path / "out").exists()
 
 
 def test_only_what_changes_a_files_rows_changes_the_state_records_parsing_key(tmp_path):

@@ -43,7 +43,7 @@ class Settings:
         None, "Processes that parse batches; combine and analytics run in one more (1: all in the flow's own "
         "process).", minimum=1, shown_default="one per core")
     memory_mb: int = setting(
-        160, "DuckDB's memory limit for the analytics, in MB (its RSS is about 100 MB more); beyond it DuckDB "
+        160, "DuckDB's memory limit for the analytics, in MB (its process's RSS is about 100-200 MB more); beyond it DuckDB "
         "spills to OUT_DIR/state/spill. Below 128 its joins and windows failed for want of memory, even at "
         "100,000 files.", minimum=128, commands=(*BUILD_COMMANDS, "analytics"))
     segments: int = setting(
@@ -52,6 +52,21 @@ class Settings:
         "than the last build's combines every segment again, at the next build that has a change to make.", minimum=0, shown_default="by size")
     lock_timeout: float = setting(
         600.0, "Seconds to wait for another run writing OUT_DIR before giving up (exit 2).", minimum=0)
+
+    def __post_init__(self) -> None:
+        """Refuse what the CLI's options refuse (a type, a minimum), wherever settings come from:
+        `newsfm.build(...)` and a deployment's parameters as well. A whole number given for a
+        float setting becomes a float, as the CLI makes it (the state record's keys compare them)."""
+        for spec in fields(self):
+            value, minimum = getattr(self, spec.name), spec.metadata["minimum"]
+            if value is None and spec.default is None:
+                continue
+            integer = not isinstance(spec.default, float)
+            if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or value < minimum:
+                raise ValueError(f"setting {spec.name}={value!r} refused: it takes {'an integer' if integer else 'a number'}"
+                                 f" of at least {minimum:g}. {spec.name}: {spec.metadata['help']}")
+            if not integer:
+                object.__setattr__(self, spec.name, float(value))
 
     @property
     def worker_count(self) -> int:
