@@ -177,7 +177,7 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
         "since the last build: 2 new, 0 changed, 0 unchanged, 0 deleted",
         f"output: {out}/{{warehouse,analytics}} (snapshot {snapshot.name})",
     ]
-    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow, the rest is Prefect's start-up\)", summary[7])
+    assert re.fullmatch(r"took \d+\.\d s \(\d+\.\d s in the flow; the rest: imports, Prefect's start-up and shut-down\)", summary[7])
     assert len(summary) == 8
 
     sources = read_table(out, "sources")

@@ -120,7 +120,7 @@ def test_the_summary_is_one_dict_shown_two_ways():
         "since the last build: 6 new, 0 changed, 0 unchanged, 0 deleted",
         "note: a notice",
         "output: out/{warehouse,analytics} (snapshot snap)",
-        "took 9.0 s (1.2 s in the flow, the rest is Prefect's start-up)",
+        "took 9.0 s (1.2 s in the flow; the rest: imports, Prefect's start-up and shut-down)",
     ]
     markdown = summary_markdown(summary)
     assert "published as snapshot `snap` in `out`" in markdown and "| rejected | yaml_error | 1 |" in markdown

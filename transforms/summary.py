@@ -65,7 +65,7 @@ def summary_lines(summary: dict, seconds: float) -> list[str]:
         *(f"note: {notice}" for notice in summary["notices"]),
         f"output: {folders} (snapshot {summary['snapshot']})" if summary["published"]
         else f"nothing changed: {folders} stays at snapshot {summary['snapshot']}",
-        f"took {seconds:.1f} s ({summary['seconds']:.1f} s in the flow, the rest is Prefect's start-up)",
+        f"took {seconds:.1f} s ({summary['seconds']:.1f} s in the flow; the rest: imports, Prefect's start-up and shut-down)",
     ]
 
 
