@@ -5,8 +5,8 @@ build's time (and memory) goes.
 
 Samples the command's process tree every half second (psutil) and prints, per process, its CPU
 seconds, the seconds (from the start) in which it was seen and its largest RSS (the kernel's
-high-water mark, `VmHWM`, where Linux gives it; else the largest sampled), the busiest first. A process that lives less than half a second may be missed. bench/PROFILE.md
-reads builds so.
+high-water mark, `VmHWM`, where Linux gives it; else the largest sampled), the busiest first.
+A process that lives less than half a second may be missed. bench/PROFILE.md reads builds so.
 """
 
 from __future__ import annotations
