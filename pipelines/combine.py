@@ -28,8 +28,16 @@ import pyarrow.compute as pc
 from newsfm.pipelines.layout import Layout, table_folder
 from newsfm.pipelines.parts import LiveFiles, read_part_table
 from newsfm.pipelines.segments import DIMENSIONS, PART_DIMENSIONS, PARTIALS, SegmentStore, dimension_schema
-from newsfm.pipelines.spill import Ranges, fresh_folder, hex_bounds, range_count
-from newsfm.pipelines.store import SnapshotWriter, current_snapshot, read_manifest
+from newsfm.pipelines.spill import (
+    OPEN_FILES_SPARE,
+    Ranges,
+    fresh_folder,
+    hex_bounds,
+    open_files_allowed,
+    range_count,
+    ranges_allowed,
+)
+from newsfm.pipelines.store import OutputError, SnapshotWriter, current_snapshot, read_manifest
 from newsfm.transforms.combine import (
     CANDIDATES,
     SEGMENT_TABLES,
@@ -85,15 +93,29 @@ def reusable(out: Path, build: Build) -> SegmentStore | None:
     if not (published and published.name == build.recorded_snapshot):
         return None
     store = SegmentStore.open(out, read_manifest(out).get("segments"))
-    return store if store and build.segments in (0, store.count) else None
+    fits = store and ranges_allowed(store.count, len(CANDIDATES)) == store.count  # else made anew, with fewer
+    return store if fits and build.segments in (0, store.count) else None
 
 
 def segment_count(out: Path, live: LiveFiles, segments: int) -> int:
-    """The segments of a new store: `segments`, or (0) about RANGE_BYTES of parts each (a power of two)."""
+    """The segments of a new store: `segments`, or (0) about RANGE_BYTES of parts each (a power of
+    two), as many as this process may hold a file of each candidate table open for (`ranges_allowed`)."""
     if segments:
+        check_segments(segments)
         return segments
     layout = Layout(out)
-    return range_count(sum(file.stat().st_size for part_id in live.per_part for file in layout.part(part_id).iterdir()))
+    size = sum(file.stat().st_size for part_id in live.per_part for file in layout.part(part_id).iterdir())
+    return ranges_allowed(range_count(size), len(CANDIDATES))
+
+
+def check_segments(segments: int) -> None:
+    """OutputError unless this process may hold a file of every candidate table open for each of
+    `segments` segments (its soft limit raised as far as the hard one allows; the processes it
+    starts inherit that). 0, newsfm's choice, always fits: it chooses fewer."""
+    if segments and ranges_allowed(segments, len(CANDIDATES)) < segments:
+        raise OutputError(
+            f"--segments {segments} needs about {segments * len(CANDIDATES) + OPEN_FILES_SPARE:,} open files and "
+            f"this system allows {open_files_allowed(0):,} (ulimit -n): ask for fewer, or 0 to let newsfm choose")
 
 
 def combine_full(out: Path, snapshot: SnapshotWriter, live: LiveFiles, segments: int = 0) -> dict[str, pa.Table]:

@@ -39,8 +39,12 @@ def quiet_prefect(verbose: bool) -> None:
 def run_build(raw_dir: Path, out_dir: Path, settings: Settings, api: TemporaryApi, full_refresh: bool = False,
               dask_address: str | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
     """The build flow's run summary, the flow run against `api`, once `check_folders` passed
-    (before `api` was started). A folder another run keeps locked past `settings.lock_timeout`
-    raises OutputError before Prefect starts."""
+    (before `api` was started). A folder another run keeps locked past `settings.lock_timeout`,
+    or segments asked for beyond the files this process may hold open, raise OutputError before
+    Prefect starts."""
+    from newsfm.pipelines.combine import check_segments
+
+    check_segments(settings.segments)
     settings = replace(settings, lock_timeout=wait_until_unlocked(out_dir, settings.lock_timeout))
     if dask_address:
         settings = replace(settings, workers=1)  # the cluster parses

@@ -10,6 +10,7 @@ segments of the store a build keeps for the next one (`pipelines.segments`).
 from __future__ import annotations
 
 import math
+import resource
 import shutil
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -22,12 +23,37 @@ RANGE_BYTES = 16 << 20  # compressed part bytes per range: about 20 MB of rows o
 PENDING_BYTES = 8 << 20  # rows held per table before they are appended to their ranges' files
 MAX_RANGES = 4096  # open files per table; beyond 16 GB of parts (~16M files) ranges grow instead
 HEX_DIGITS = 4  # ranges of hex keys are cut at values of this many leading digits
+OPEN_FILES_SPARE = 128  # open files left for all else a process holds while it scatters
+MACOS_OPEN_MAX = 10240  # macOS refuses a soft limit above this even when the hard one is unlimited
 
 
-def range_count(size: int, per_range: int = RANGE_BYTES) -> int:
+def range_count(size: int, per_range: int | None = None) -> int:
     """How many ranges `size` (by default, bytes of parts on disk, compressed) is split into,
-    about `per_range` each: a power of two, at most MAX_RANGES."""
-    return min(MAX_RANGES, 1 << max(0, math.ceil(math.log2(max(size, 1) / per_range))))
+    about `per_range` each (RANGE_BYTES, as it is when called): a power of two, at most MAX_RANGES."""
+    return min(MAX_RANGES, 1 << max(0, math.ceil(math.log2(max(size, 1) / (per_range or RANGE_BYTES)))))
+
+
+def open_files_allowed(wanted: int) -> int:
+    """How many files this process may hold open, its soft limit first raised toward `wanted`
+    (never past the hard limit). Scattering holds a file open per range of each table, which a
+    system's default soft limit (1,024 on many Linux systems, 256 on macOS) stops part way."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return max(soft, wanted) if soft == resource.RLIM_INFINITY else soft
+    for raised in (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), min(wanted, MACOS_OPEN_MAX)):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            return raised
+        except (ValueError, OSError):
+            continue
+    return soft
+
+
+def ranges_allowed(wanted: int, files_per_range: int) -> int:
+    """`wanted`, or when this process may not hold `files_per_range` files open for each of that
+    many ranges (`open_files_allowed`), the largest power of two of ranges it may (at least 1)."""
+    allowed = (open_files_allowed(wanted * files_per_range + OPEN_FILES_SPARE) - OPEN_FILES_SPARE) // files_per_range
+    return wanted if wanted <= allowed else 1 << (max(allowed, 1).bit_length() - 1)
 
 
 def record_batches(path: Path, options: ipc.IpcReadOptions | None = None) -> Iterator[pa.RecordBatch]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -201,6 +202,30 @@ def test_build_end_to_end_publishes_reports_rejects_and_fail_on_reject_exits_1(t
 
 
 @pytest.mark.integration  # a subprocess
+@pytest.mark.integration
+def test_build_raises_the_open_files_limit_its_segments_need_or_says_what_to_do(tmp_path):
+    """Combine holds a file open per segment of each candidate table while it scatters (7 × 64
+    here). Under a real soft limit of 150 with a hard one of 4,096 the build raises its own and
+    completes; with both at 256 it refuses `--segments 64` with exit 2 and what to do."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+
+    def build(out: Path, soft: int, hard: int) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(NEWSFM), "build", str(REPO / "data" / "raw"), str(out), "--segments", "64", "--workers", "1"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+
+    raised = build(tmp_path / "raised", 150, 4096)
+    assert raised.returncode == 0, raised.stdout + raised.stderr
+    assert len(list((current_snapshot(tmp_path / "raised") / "warehouse" / "articles").iterdir())) == 64
+    refused = build(tmp_path / "refused", 256, 256)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert ("newsfm: --segments 64 needs about 576 open files and this system allows 256 (ulimit -n): ask for "
+            "fewer, or 0 to let newsfm choose") in refused.stderr
+    assert "Traceback" not in refused.stderr and current_snapshot(tmp_path / "refused") is None
+
+
 def test_a_second_build_gives_up_on_a_locked_output_folder_with_exit_2(tmp_path):
     """Another run holds OUT_DIR: `newsfm build` waits --lock-timeout seconds, then says who holds it."""
     from newsfm.pipelines.store import output_lock, prepare_output

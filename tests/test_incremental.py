@@ -250,6 +250,24 @@ def test_the_topic_sums_are_kept_carried_with_the_analytics_and_made_anew_where_
     assert used == [False, True]
 
 
+def test_a_store_whose_segments_no_longer_fit_the_open_files_allowed_is_made_anew(tmp_path, monkeypatch):
+    """A store of 16 segments, then a build where this process may hold too few files open for
+    16 (another shell's `ulimit -n`): it does not reuse the store, and combines in full, into as
+    many segments as fit; the tables equal a full rebuild's."""
+    from newsfm.pipelines import spill
+    from tests.test_out_of_core import Limits
+
+    raw, out = generated_tree(tmp_path, 60), tmp_path / "out"
+    build_warehouse(str(raw), str(out), Settings(segments=16, workers=1))
+    (raw / "_news").mkdir()
+    (raw / "_news" / "new.md").write_bytes(SEED.read_bytes())
+    monkeypatch.setattr(spill, "resource", Limits(150, 150))  # (150 - 128) // 7: 3 files each, 2 segments
+    monkeypatch.setattr(spill, "RANGE_BYTES", 1024)  # so newsfm would choose many
+    build_warehouse(str(raw), str(out), Settings(workers=1))
+    assert len(list((current_snapshot(out) / "warehouse" / "articles").iterdir())) == 2
+    assert_published_equals_full_rebuild(out, raw)
+
+
 def test_another_segment_count_combines_every_segment_again(tmp_path):
     raw, out = generated_tree(tmp_path, 60), tmp_path / "out"
     build_warehouse(str(raw), str(out), Settings(segments=4, workers=1))

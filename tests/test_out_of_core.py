@@ -2,6 +2,7 @@
 combines in memory, whatever the number of segments: on generated corpora with duplicates
 and rejects, on the shared real corpus and on a Smartable site, with stale rows in parts."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,12 +10,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from newsfm.pipelines import spill
+from newsfm.pipelines import combine, spill
 from newsfm.pipelines.combine import combine_full
 from newsfm.pipelines.discover import read_folder
 from newsfm.pipelines.parts import LiveFiles, write_part
 from newsfm.pipelines.spill import Ranges, hex_bounds, range_count
-from newsfm.pipelines.store import SnapshotWriter
+from newsfm.pipelines.store import OutputError, SnapshotWriter
 from newsfm.synthetic import corpus as g
 from newsfm.transforms.extract import extract
 from newsfm.transforms.normalize import normalize_batch
@@ -63,6 +64,50 @@ def test_any_segment_count_gives_the_reference_tables(tmp_path, segments):
     tables = combined_out_of_core(tmp_path, files, batch=61, stale=20, segments=segments)
     assert len(list((tmp_path / "state" / "segments").glob("*/sources/*.arrow"))) <= segments
     assert_equal_to_the_reference(tables, files)
+
+
+class Limits:
+    """Stands in for the `resource` module: an open-files limit that can be raised up to its hard limit."""
+    RLIMIT_NOFILE, RLIM_INFINITY = 7, -1
+
+    def __init__(self, soft: int, hard: int) -> None:
+        self.soft, self.hard = soft, hard
+
+    def getrlimit(self, which: int) -> tuple[int, int]:
+        return self.soft, self.hard
+
+    def setrlimit(self, which: int, limits: tuple[int, int]) -> None:
+        if limits[0] > self.hard:
+            raise ValueError("not allowed to raise maximum limit")
+        self.soft = limits[0]
+
+
+@pytest.mark.parametrize("soft, hard, segments, raised_to", [
+    (256, 256, 16, 256),  # (256 - 128 spare) // 7 tables = 18 files each: 16 segments
+    (256, 100_000, 64, 64 * 7 + 128),  # raised to what 64 segments need
+    (150, 150, 2, 150),
+])
+def test_newsfm_chooses_no_more_segments_than_files_it_may_hold_open(tmp_path, monkeypatch, soft, hard, segments,
+                                                                      raised_to):
+    """Scattering holds a file open per segment of each candidate table: the soft limit is raised
+    toward what the segments wanted need (64 here), and past the hard limit fewer are chosen."""
+    limits = Limits(soft, hard)
+    monkeypatch.setattr(spill, "resource", limits)
+    monkeypatch.setattr(combine, "range_count", lambda size: 64)
+    files = [extract(f.path, f.data) for f in g.generate_files(200, seed=3)]
+    tables = combined_out_of_core(tmp_path, files, batch=50)
+    (store,) = (tmp_path / "state" / "segments").iterdir()
+    assert json.loads((store / "segments.json").read_text())["count"] == segments
+    assert limits.soft == raised_to
+    assert_equal_to_the_reference(tables, files)
+
+
+def test_segments_asked_for_beyond_the_open_files_allowed_are_refused_saying_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(spill, "resource", Limits(256, 256))
+    with pytest.raises(OutputError, match=r"^--segments 64 needs about 576 open files and this system allows 256 "
+                                          r"\(ulimit -n\): ask for fewer, or 0 to let newsfm choose$"):
+        combined_out_of_core(tmp_path, [extract(f.path, f.data) for f in g.generate_files(20, seed=3)], batch=10,
+                             segments=64)
 
 
 def test_shared_corpus_and_site_in_many_ranges(tmp_path, monkeypatch, corpus):

@@ -48,8 +48,9 @@ class Settings:
         "100,000 files.", minimum=128, commands=(*BUILD_COMMANDS, "analytics"))
     segments: int = setting(
         0, "Files each large warehouse table is cut into (by article id), each combined again only when a change "
-        "touches it; 0: one per about 16 MB of parsed rows, chosen at a full build. Another number "
-        "than the last build's combines every segment again, at the next build that has a change to make.", minimum=0, shown_default="by size")
+        "touches it; 0: one per about 16 MB of parsed rows, chosen at a full build, fewer where the open files "
+        "allowed (ulimit -n) would not hold seven per segment. Another number than the last build's combines every "
+        "segment again, at the next build that has a change to make.", minimum=0, shown_default="by size")
     lock_timeout: float = setting(
         600.0, "Seconds to wait for another run writing OUT_DIR before giving up (exit 2).", minimum=0)
 
