@@ -38,8 +38,10 @@ def open_files_allowed(wanted: int) -> int:
     (never past the hard limit). Scattering holds a file open per range of each table, which a
     system's default soft limit (1,024 on many Linux systems, 256 on macOS) stops part way."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return max(soft, wanted) if soft == resource.RLIM_INFINITY else soft
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    if soft >= wanted:
+        return soft
     for raised in (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), min(wanted, MACOS_OPEN_MAX)):
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
