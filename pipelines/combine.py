@@ -29,11 +29,11 @@ from newsfm.pipelines.layout import Layout, table_folder
 from newsfm.pipelines.parts import LiveFiles, read_part_table
 from newsfm.pipelines.segments import DIMENSIONS, PART_DIMENSIONS, PARTIALS, SegmentStore, dimension_schema
 from newsfm.pipelines.spill import (
-    OPEN_FILES_SPARE,
     Ranges,
     fresh_folder,
     hex_bounds,
     open_files_allowed,
+    open_files_needed,
     range_count,
     ranges_allowed,
 )
@@ -114,7 +114,7 @@ def check_segments(segments: int) -> None:
     starts inherit that). 0, newsfm's choice, always fits: it chooses fewer."""
     if segments and ranges_allowed(segments, len(CANDIDATES)) < segments:
         raise OutputError(
-            f"--segments {segments} needs about {segments * len(CANDIDATES) + OPEN_FILES_SPARE:,} open files and "
+            f"--segments {segments} needs about {open_files_needed(segments, len(CANDIDATES)):,} open files and "
             f"this system allows {open_files_allowed(0):,} (ulimit -n): ask for fewer, or 0 to let newsfm choose")
 
 

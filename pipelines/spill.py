@@ -51,10 +51,15 @@ def open_files_allowed(wanted: int) -> int:
     return soft
 
 
+def open_files_needed(ranges: int, files_per_range: int) -> int:
+    """The files a process holds open while it scatters into `ranges` ranges of `files_per_range` files, and the rest."""
+    return ranges * files_per_range + OPEN_FILES_SPARE
+
+
 def ranges_allowed(wanted: int, files_per_range: int) -> int:
     """`wanted`, or when this process may not hold `files_per_range` files open for each of that
     many ranges (`open_files_allowed`), the largest power of two of ranges it may (at least 1)."""
-    allowed = (open_files_allowed(wanted * files_per_range + OPEN_FILES_SPARE) - OPEN_FILES_SPARE) // files_per_range
+    allowed = (open_files_allowed(open_files_needed(wanted, files_per_range)) - OPEN_FILES_SPARE) // files_per_range
     return wanted if wanted <= allowed else 1 << (max(allowed, 1).bit_length() - 1)
 
 

@@ -130,3 +130,19 @@ def live_of(parts: dict[str, str]):
     paths = sorted(parts)
     return pa.table({"source_path": pa.array(paths, pa.string()),
                      "part_id": pa.array([parts[path] for path in paths], pa.string())})
+
+
+class Limits:
+    """Stands in for the `resource` module: an open-files limit that can be raised up to its hard limit."""
+    RLIMIT_NOFILE, RLIM_INFINITY = 7, -1
+
+    def __init__(self, soft: int, hard: int) -> None:
+        self.soft, self.hard = soft, hard
+
+    def getrlimit(self, which: int) -> tuple[int, int]:
+        return self.soft, self.hard
+
+    def setrlimit(self, which: int, limits: tuple[int, int]) -> None:
+        if limits[0] > self.hard:
+            raise ValueError("not allowed to raise maximum limit")
+        self.soft = limits[0]

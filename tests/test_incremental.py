@@ -20,7 +20,7 @@ from newsfm.synthetic import corpus as g
 from newsfm.transforms.pipeline import tables_of
 from newsfm.transforms.schema import TABLES
 from newsfm.transforms.settings import DEFAULTS, Settings
-from tests.conftest import SEED, news
+from tests.conftest import SEED, Limits, news
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -255,7 +255,6 @@ def test_a_store_whose_segments_no_longer_fit_the_open_files_allowed_is_made_ane
     16 (another shell's `ulimit -n`): it does not reuse the store, and combines in full, into as
     many segments as fit; the tables equal a full rebuild's."""
     from newsfm.pipelines import spill
-    from tests.test_out_of_core import Limits
 
     raw, out = generated_tree(tmp_path, 60), tmp_path / "out"
     build_warehouse(str(raw), str(out), Settings(segments=16, workers=1))

@@ -21,6 +21,7 @@ from newsfm.transforms.extract import extract
 from newsfm.transforms.normalize import normalize_batch
 from newsfm.transforms.pipeline import warehouse_frames
 from newsfm.transforms.schema import TABLES, to_frame
+from tests.conftest import Limits
 
 WAREHOUSE = [name for name, spec in TABLES.items() if spec.layer == "warehouse"]
 
@@ -64,22 +65,6 @@ def test_any_segment_count_gives_the_reference_tables(tmp_path, segments):
     tables = combined_out_of_core(tmp_path, files, batch=61, stale=20, segments=segments)
     assert len(list((tmp_path / "state" / "segments").glob("*/sources/*.arrow"))) <= segments
     assert_equal_to_the_reference(tables, files)
-
-
-class Limits:
-    """Stands in for the `resource` module: an open-files limit that can be raised up to its hard limit."""
-    RLIMIT_NOFILE, RLIM_INFINITY = 7, -1
-
-    def __init__(self, soft: int, hard: int) -> None:
-        self.soft, self.hard = soft, hard
-
-    def getrlimit(self, which: int) -> tuple[int, int]:
-        return self.soft, self.hard
-
-    def setrlimit(self, which: int, limits: tuple[int, int]) -> None:
-        if limits[0] > self.hard:
-            raise ValueError("not allowed to raise maximum limit")
-        self.soft = limits[0]
 
 
 @pytest.mark.parametrize("soft, hard, segments, raised_to", [
