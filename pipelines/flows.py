@@ -110,12 +110,13 @@ RETRIES = dict(retries=2, retry_delay_seconds=3, retry_condition_fn=transient_io
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, **RETRIES)
-def find_changes(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, settings: Settings
-                 ) -> tuple[Changes, str | None]:
+def find_changes(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, settings: Settings,
+                 found: Path | None = None) -> tuple[Changes, str | None]:
     """Every input file and what differs from the state record, in a process of its own
     (`pipelines.state.find_changes_in`): the walk holds a column per file, the flow only the
-    counts and the file of decisions it reads as it goes."""
-    return in_own_process(find_changes_in, raw_dir, out_dir, keys, full_refresh, settings.worker_count,
+    counts and the file of decisions it reads as it goes. `found`: the files as the head start
+    walked them, compared instead of walking again."""
+    return in_own_process(find_changes_in, raw_dir, out_dir, keys, full_refresh, settings.worker_count, None, found,
                           workers=settings.worker_count)
 
 
@@ -217,9 +218,10 @@ def build_warehouse(raw_dir: str = "data/raw", out_dir: str = "data/out", settin
         raise InputError(f"input folder {raw} does not exist or is not a folder")
     prepare_output(out)
     keys = build_keys(raw, settings)
+    asked = time.monotonic()
     with output_lock(out, settings.lock_timeout) as lock_notice:
-        discovered_ns = time.time_ns()
-        changes, notice = find_changes(raw, out, keys, full_refresh, settings)
+        found, discovered_ns = head_start.walk_of(raw, out, time.monotonic() - asked) or (None, time.time_ns())
+        changes, notice = find_changes(raw, out, keys, full_refresh, settings, found)
         published = current_snapshot(out)
         work, why = work_to_do(changes, published.name if published else None, keys)
         ahead = head_start.take_over(out, keys, settings)  # batches parsed while Prefect's API started

@@ -12,6 +12,11 @@ last modified RACY_NS before its walk began: a file written after that walk has 
 so a part of older bytes is never adopted. The parts not adopted are deleted with the other
 parts the state record does not name. Nothing depends on a head start: one that fails, falls
 behind or finds other files only leaves the flow more to parse.
+
+The head start keeps its walk of the input in a file, and a flow that found the output lock
+free compares that with the state record instead of walking the input again (`walk_of`): the
+input is walked once per command, while Prefect's API starts, and the build sees the input as
+that walk found it (a file written after it is found by the next build).
 """
 
 from __future__ import annotations
@@ -30,13 +35,14 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from newsfm.pipelines.discover import FOUND_SCHEMA
+from newsfm.pipelines.discover import FOUND_SCHEMA, walk_into
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.parallel import fork_server, parse_files
 from newsfm.pipelines.state import RACY_NS, Keys, Values, build_keys, find_changes_in
 from newsfm.transforms.settings import Settings
 
-SWITCH = "NEWSFM_HEAD_START"  # "0": no head start (an input on a slow share is then walked once)
+LOCK_AT_ONCE_S = 1.0  # a flow that took the output lock within this long did not wait for another run
+SWITCH = "NEWSFM_HEAD_START"  # "0": no head start (the flow walks the input and parses every batch)
 _running: list["HeadStart"] = []
 
 
@@ -57,12 +63,14 @@ class HeadStart:
 
     def __init__(self, raw: Path, out: Path, settings: Settings, full_refresh: bool) -> None:
         self.out, self.settings = out.resolve(), settings
-        self.keys = build_keys(raw, settings)
+        self.raw, self.keys = raw.resolve(), build_keys(raw, settings)
         self.parsed: dict[str, Future] = {}
         self.taken = threading.Lock()  # held while a batch is submitted, and to stop
         self.stopped = False
         self.scratch = Layout(out).head_start(os.getpid())
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=fork_server())
+        self.walked_ns = time.time_ns()
+        self.walk = self.pool.submit(walk_into, raw, self.scratch)  # kept for the flow: see `walk_of`
         self.thread = threading.Thread(target=self.run, args=(raw, full_refresh), name="newsfm-head-start", daemon=True)
         self.thread.start()
 
@@ -75,14 +83,13 @@ class HeadStart:
             self.pool.shutdown()  # the worker's memory given back while the flow's workers parse
 
     def parse_ahead(self, raw: Path, full_refresh: bool) -> None:
-        walked_ns = time.time_ns()
         changes, _notice = self.pool.submit(find_changes_in, raw, self.out, self.keys, full_refresh, 1,
-                                            self.scratch).result()
+                                            self.scratch, self.walk.result()).result()
         size, total = self.settings.batch_size, changes.files_to_parse
         files = Values(changes.parsed_files(), FOUND_SCHEMA)
         for start in range(0, total, size):
             batch = files.take(min(size, total - start))
-            if not settled(batch, walked_ns - RACY_NS):
+            if not settled(batch, self.walked_ns - RACY_NS):
                 continue
             with self.taken:
                 if self.stopped:
@@ -143,6 +150,25 @@ class Ahead:
     def settle(self) -> None:
         """Wait for the parts not claimed: they are deleted only once written."""
         wait(list(self.parsed.values()))
+
+
+def walk_of(raw: Path, out: Path, lock_waited_s: float) -> tuple[Path, int] | None:
+    """The files under `raw` as this command's head start for `out` walked them (`walk_into`'s
+    file), and the time its walk began, for a flow that took the output lock after
+    `lock_waited_s`; None without a head start, when its walk failed, or when the flow waited
+    for another run (the input may have changed meanwhile: it is walked again).
+
+    The flow compares them with the state record instead of walking the input once more (at a
+    million files, about 5 s of CPU). Only a run holding the lock removes a head start's folder,
+    so the file stays while the flow reads it."""
+    head = _running[-1] if _running else None
+    if head is None or (head.raw, head.out) != (raw.resolve(), out.resolve()) or lock_waited_s >= LOCK_AT_ONCE_S:
+        return None
+    try:
+        found = head.walk.result()
+    except Exception:  # the flow walks the input itself
+        return None
+    return (found, head.walked_ns) if found.is_file() else None
 
 
 def take_over(out: Path, keys: Keys, settings: Settings) -> Ahead:

@@ -431,18 +431,22 @@ def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_
 
 
 def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, workers: int = 1,
-                    scratch: Path | None = None) -> tuple[Changes, str | None]:
+                    scratch: Path | None = None, found: Path | None = None) -> tuple[Changes, str | None]:
     """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
     is compared with full_refresh), in OUT/state/changes.arrow (or in the folder `scratch`),
     with a notice when the record cannot be used. `workers` > 1: the walk's `stat` calls run in
-    that many processes."""
+    that many processes. `found`: the files as a walk of `raw_dir` kept them (`walk_into`),
+    which are then compared instead of walking again."""
     state, notice = (None, "--full-refresh: the state record is ignored") if full_refresh else read_state(out_dir, keys)
     layout = Layout(out_dir)
     scratch = scratch or layout.state
     scratch.mkdir(parents=True, exist_ok=True)
+    into = scratch / layout.changes_file.name
+    if found is not None:
+        return classify(record_batches(found), state, lambda path: content_hash(raw_dir, path), into), notice
     with stat_processes(workers) as stats:  # the walk is a generator: `classify` drives it
-        found = walk_batches(raw_dir, scratch=scratch / layout.walk_file.name, stats=stats)
-        return classify(found, state, lambda path: content_hash(raw_dir, path), scratch / layout.changes_file.name), notice
+        walked = walk_batches(raw_dir, scratch=scratch / layout.walk_file.name, stats=stats)
+        return classify(walked, state, lambda path: content_hash(raw_dir, path), into), notice
 
 
 def classify(found: pa.Table | Iterable[pa.RecordBatch], state: State | None,

@@ -2,9 +2,11 @@
 the ones the build finds, and the published tables are those of a build without a head start."""
 
 import os
+import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ from newsfm.pipelines import head_start
 from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.runner import check_folders, run_build
-from newsfm.pipelines.store import read_table
+from newsfm.pipelines.store import output_lock, read_table
 from newsfm.synthetic.write import write_corpus
 from newsfm.transforms.schema import TABLES
 from newsfm.transforms.settings import Settings
@@ -70,17 +72,49 @@ def test_the_build_takes_over_every_batch_parsed_ahead(tmp_path):
     assert_same_tables(tmp_path / "out", tmp_path / "plain")
 
 
-def test_a_file_changed_after_it_was_parsed_ahead_is_parsed_again(tmp_path):
+def edited_in_the_fourth_batch(raw: Path) -> Callable[[], None]:
+    """A function that edits the title of a news file of the fourth batch (of 10 files)."""
+    changed = raw / next(path for path in in_walk_order(raw)[30:40] if "/_news/" in path)
+    return lambda: changed.write_text(changed.read_text().replace("title: ", "title: Edited ", 1))
+
+
+def edited_titles(out: Path) -> int:
+    return read_table(out, "articles")["title"].str.startswith("Edited ").sum()
+
+
+def test_the_flow_takes_the_head_starts_walk_and_the_next_build_finds_a_file_changed_after_it(tmp_path):
+    """The input is walked once per command: a file edited after the head start's walk is in
+    the build as that walk found it (its part parsed ahead is taken), and in the next build as edited."""
     raw = corpus(tmp_path)
-    changed = raw / next(path for path in in_walk_order(raw)[30:40] if "/_news/" in path)  # in the fourth batch
+    summary, ahead = build_with_head_start(raw, tmp_path / "out", before_flow=edited_in_the_fourth_batch(raw))
+    assert summary["files"] == 86 and parts_on_disk(tmp_path / "out") == ahead and edited_titles(tmp_path / "out") == 0
+    again = build_warehouse(str(raw), str(tmp_path / "out"), SETTINGS)
+    assert (again["changed"], again["new"], again["deleted"]) == (1, 0, 0) and edited_titles(tmp_path / "out") == 1
+    build_warehouse(str(raw), str(tmp_path / "plain"), SETTINGS)
+    assert_same_tables(tmp_path / "out", tmp_path / "plain")
 
-    def edit() -> None:
-        changed.write_text(changed.read_text().replace("title: ", "title: Edited ", 1))
 
-    _summary, ahead = build_with_head_start(raw, tmp_path / "out", before_flow=edit)
+def test_a_flow_that_waited_for_another_run_walks_the_input_again(tmp_path):
+    """The lock held by another run for longer than LOCK_AT_ONCE_S: the head start's walk may be
+    old, so the flow walks, finds the file edited meanwhile and parses its batch again."""
+    raw = corpus(tmp_path)
+    edit = edited_in_the_fourth_batch(raw)
+    locked = threading.Event()
+
+    def other_run() -> None:
+        with output_lock(tmp_path / "out"):
+            edit()
+            locked.set()
+            time.sleep(head_start.LOCK_AT_ONCE_S + 0.5)
+
+    def edit_while_another_run_holds_the_lock() -> None:
+        threading.Thread(target=other_run).start()
+        locked.wait()
+
+    _summary, ahead = build_with_head_start(raw, tmp_path / "out", before_flow=edit_while_another_run_holds_the_lock)
     on_disk = parts_on_disk(tmp_path / "out")
     assert len(on_disk & ahead) == 8 and len(on_disk - ahead) == 1  # the fourth batch parsed by the flow
-    assert read_table(tmp_path / "out", "articles")["title"].str.startswith("Edited ").sum() == 1
+    assert edited_titles(tmp_path / "out") == 1
     build_warehouse(str(raw), str(tmp_path / "plain"), SETTINGS)
     assert_same_tables(tmp_path / "out", tmp_path / "plain")
 

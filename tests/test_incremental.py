@@ -6,15 +6,16 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from newsfm.pipelines.discover import read_folder
+from newsfm.pipelines.discover import read_folder, walk_into
 from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import Layout, topic_sums
-from newsfm.pipelines.state import build_keys, entries, read_state
+from newsfm.pipelines.state import build_keys, entries, find_changes_in, read_state
 from newsfm.pipelines.store import current_snapshot, read_table
 from newsfm.synthetic import corpus as g
 from newsfm.transforms.pipeline import tables_of
@@ -115,6 +116,25 @@ def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path):
     files = entries(state.files)
     assert files["_news/a.md"].mtime_ns is None  # touched moments ago: compared by hash next time
     assert files["_news/b.md"].mtime_ns == (raw / "_news" / "b.md").stat().st_mtime_ns
+
+
+def test_changes_found_from_a_kept_walk_are_those_of_a_walk(tmp_path):
+    """`find_changes_in(found=...)`, as a flow compares its head start's walk: the same decisions,
+    hashes and counts as a walk of its own, for new, changed, touched, deleted and unchanged files."""
+    raw, out = tree(tmp_path), tmp_path / "out"
+    for path in (raw / "_news").iterdir():
+        age(path)
+    build_warehouse(str(raw), str(out))
+    (raw / "_news" / "a.md").write_bytes(news("title: Edited\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://a.com/1"))
+    os.utime(raw / "_news" / "b.md")  # the same bytes
+    (raw / "_news" / "seed.md").unlink()
+    (raw / "_news" / "d.md").write_bytes(news("title: d\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://d.com/4"))
+    keys = build_keys(raw, DEFAULTS)
+    walked, _ = find_changes_in(raw, out, keys, False, scratch=tmp_path / "walked")
+    kept, _ = find_changes_in(raw, out, keys, False, scratch=tmp_path / "kept", found=walk_into(raw, tmp_path / "walk"))
+    assert walked.counts() == kept.counts() == {"new": 1, "changed": 1, "unchanged": 1, "deleted": 1}
+    assert pa.Table.from_batches(list(kept.batches())).equals(pa.Table.from_batches(list(walked.batches())))
+    assert kept.deleted.equals(walked.deleted)
 
 
 @pytest.mark.parametrize("damage, notice", [

@@ -43,6 +43,7 @@ from newsfm.pipelines.discover import (
 )
 from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import ENTRIES, LOCK, Layout
+from newsfm.pipelines.spill import record_batches
 from newsfm.pipelines.store import current_snapshot, read_table
 from newsfm.transforms.extract import extract
 from newsfm.transforms.pipeline import tables_of
@@ -551,6 +552,15 @@ def test_the_walk_gives_the_same_rows_when_processes_stat_its_files(tmp_path, mo
     assert together.equals(alone)
     assert sizes == [3, None] and mtimes[1] is None
     assert discover_module.stat_names(str(raw / "no such folder"), ["a.md", "b.md"]) == ([None, None], [None, None])
+
+
+def test_a_walk_kept_in_a_file_holds_the_rows_of_the_walk(tmp_path, monkeypatch):
+    """`walk_into`, the head start's walk that its flow compares instead of walking again: every
+    entry of the hostile tree, names that are not UTF-8 and the folder that cannot be listed
+    merged in, in order."""
+    raw, _outside, _expected = hostile_tree(tmp_path, monkeypatch)
+    kept = discover_module.walk_into(raw, tmp_path / "scratch")
+    assert pa.Table.from_batches(list(record_batches(kept))).equals(walk(raw))
 
 
 NAMES = {
