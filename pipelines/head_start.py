@@ -70,16 +70,19 @@ class HeadStart:
         self.scratch = Layout(out).head_start(os.getpid())
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=fork_server())
         self.walked_ns = time.time_ns()
-        self.walk = self.pool.submit(walk_into, raw, self.scratch)  # kept for the flow: see `walk_of`
+        self.walk: Future = Future()  # its walk's file, kept for the flow: see `walk_of`
         self.thread = threading.Thread(target=self.run, args=(raw, full_refresh), name="newsfm-head-start", daemon=True)
         self.thread.start()
 
     def run(self, raw: Path, full_refresh: bool) -> None:
-        try:
+        try:  # submitting here, not in __init__: the first task waits for the fork server's imports
+            self.walk.set_result(self.pool.submit(walk_into, raw, self.scratch).result())
             self.parse_ahead(raw, full_refresh)
-        except Exception:  # a head start only saves time: the flow parses what it did not
+        except Exception:  # a head start only saves time: the flow walks and parses what it did not
             pass
         finally:
+            if not self.walk.done():
+                self.walk.set_exception(RuntimeError("the head start did not walk the input"))
             self.pool.shutdown()  # the worker's memory given back while the flow's workers parse
 
     def parse_ahead(self, raw: Path, full_refresh: bool) -> None:
