@@ -1,9 +1,11 @@
 """Incremental builds: the work in the flow of a build after changing, adding or deleting 1 file
 and 1,000 files of a corpus, beside the full build's (Prefect's start-up aside: one temporary
-API serves every build of the process).
+API serves every build of the process). With --commands, each build is a `newsfm build` command
+of its own, as a scheduler runs it: it starts its temporary API, and walks the input while it
+comes up (the head start); its wall time is recorded too.
 
-    python bench/incremental.py CORPUS OUT [--counts 1 1000] [--json FILE]
-    python bench/run.py --sizes 100000 1000000 --incremental 1 1000   # recorded in bench/RESULTS.md
+    python bench/incremental.py CORPUS OUT [--counts 1 1000] [--commands] [--json FILE]
+    python bench/run.py --sizes 100000 1000000 --incremental 1 1000 [--commands]   # in bench/RESULTS.md
 
 CORPUS is a folder of `newsfm generate` (smartable style); it is edited and put back as it was.
 The files changed are spread over the whole corpus (every k-th news file by path), so they
@@ -16,7 +18,10 @@ import argparse
 import json
 import os
 import re
+import subprocess
+import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import newsfm
@@ -34,11 +39,27 @@ def spread(files: list[Path], count: int) -> list[Path]:
     return files[::step][:count]
 
 
-def timed_build(corpus: Path, out: Path, **options) -> dict:
+def timed_build(corpus: Path, out: Path, commands: bool = False, full_refresh: bool = False) -> dict:
+    """A build's seconds in the flow and in all, and the changes it found: by `newsfm.build`, or
+    (`commands`) by a `newsfm build` process of its own."""
+    if commands:
+        return command_build(corpus, out, full_refresh)
     started = time.perf_counter()
-    summary = newsfm.build(corpus, out, **options)
+    summary = newsfm.build(corpus, out, full_refresh=full_refresh)
     return {"flow_s": summary["seconds"], "wall_s": round(time.perf_counter() - started, 3),
             "changes": {key: summary[key] for key in ("new", "changed", "deleted")}}
+
+
+def command_build(corpus: Path, out: Path, full_refresh: bool) -> dict:
+    command = [str(Path(sys.executable).parent / "newsfm"), "build", str(corpus), str(out), "--no-progress",
+               *(["--full-refresh"] if full_refresh else [])]
+    started = time.perf_counter()
+    printed = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    wall = round(time.perf_counter() - started, 3)
+    flow = re.search(r"\(([0-9.]+) s in the flow", printed)
+    counts = re.search(r"since the last build: (\d+) new, (\d+) changed, \d+ unchanged, (\d+) deleted", printed)
+    return {"flow_s": float(flow[1]), "wall_s": wall, "changes": dict(zip(("new", "changed", "deleted"),
+                                                                           map(int, counts.groups())))}
 
 
 def aged(path: Path) -> None:
@@ -46,9 +67,10 @@ def aged(path: Path) -> None:
     os.utime(path, ns=(time.time_ns() - 60 * 10**9, time.time_ns() - 60 * 10**9))
 
 
-def measure(corpus: Path, out: Path, counts: list[int]) -> dict:
+def measure(corpus: Path, out: Path, counts: list[int], commands: bool = False) -> dict:
     files = news_files(corpus)
-    result = {"news_files": len(files), "full": timed_build(corpus, out, full_refresh=True)}
+    build = partial(timed_build, corpus, out, commands)
+    result = {"news_files": len(files), "commands": commands, "full": build(full_refresh=True)}
     for count in counts:
         chosen = spread(files, count)
         originals = {path: path.read_bytes() for path in chosen}
@@ -57,16 +79,16 @@ def measure(corpus: Path, out: Path, counts: list[int]) -> dict:
             for path, data in originals.items():
                 path.write_bytes(TITLE.sub(b"title: Edited ", data, count=1))
                 aged(path)
-            result[f"change {count}"] = timed_build(corpus, out)
+            result[f"change {count}"] = build()
             put_back(originals)
-            timed_build(corpus, out)
+            build()
             for i, (new, data) in enumerate(zip(added, originals.values())):
                 new.write_bytes(WEB_URL.sub(f"webUrl: https://bench.example.org/added/{i}".encode(), data, count=1))
                 aged(new)
-            result[f"add {count}"] = timed_build(corpus, out)
+            result[f"add {count}"] = build()
             for path in added:
                 path.unlink()
-            result[f"delete {count}"] = timed_build(corpus, out)
+            result[f"delete {count}"] = build()
         finally:  # a build that fails leaves the corpus as it was, for the next run
             put_back(originals)
             for path in added:
@@ -87,7 +109,10 @@ def table(results: dict[str, dict]) -> str:
     for size, result in results.items():
         full = result["full"]["flow_s"]
         cells = [f"{result[kind]['flow_s']:.1f} s ({100 * result[kind]['flow_s'] / full:.1f}%)" for kind in kinds]
-        lines.append(f"| {size} | {full:.1f} s | " + " | ".join(cells) + " |")
+        if result.get("commands"):  # and the commands' wall times
+            cells = [f"{cell}; {result[kind]['wall_s']:.1f} s in all" for cell, kind in zip(cells, kinds)]
+        whole = f"{full:.1f} s; {result['full']['wall_s']:.1f} s in all" if result.get("commands") else f"{full:.1f} s"
+        lines.append(f"| {size} | {whole} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -96,9 +121,10 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 1000])
+    parser.add_argument("--commands", action="store_true", help="each build a `newsfm build` command of its own")
     parser.add_argument("--json", type=Path, help="add this size's figures to a JSON file of sizes")
     args = parser.parse_args()
-    result = measure(args.corpus, args.out, args.counts)
+    result = measure(args.corpus, args.out, args.counts, args.commands)
     size = f"{result['news_files']:,}"
     everything = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
     everything[size] = result

@@ -684,8 +684,8 @@ def run_incremental(data: dict, args: argparse.Namespace) -> None:
 
     for size in args.sizes:
         corpus, _info = make_corpus(size, args.seed, "smartable", args.work, args.reuse_corpus, args.templates)
-        result = measure(corpus, args.work / f"out-incremental-{size}", args.incremental or [1, 1000])
-        data.setdefault("incremental", {})[f"{size:,}"] = {
+        result = measure(corpus, args.work / f"out-incremental-{size}", args.incremental or [1, 1000], args.commands)
+        data.setdefault("incremental", {})[f"{size:,}{' (commands)' if args.commands else ''}"] = {
             **result, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "git": git_revision()}
         print(table(data["incremental"]), flush=True)
         if not args.no_results:
@@ -701,6 +701,8 @@ def incremental_section(results: dict) -> list[str]:
         "Written by `python bench/run.py --incremental` (bench/incremental.py): a full build, then builds after "
         "changing (a title edited), adding (a copy with its own `webUrl`) and deleting files spread over the "
         "corpus; the work in the flow (Prefect's start-up aside) and its share of the full build's. "
+        "Rows marked (commands): `--commands`, each build a `newsfm build` command of its own, as a scheduler "
+        "runs it (its temporary API, and the walk of the input while it comes up), with its wall time. "
         f"Runs: {runs}.", "",
         table(results),
     ]
@@ -762,6 +764,8 @@ def main() -> None:
     parser.add_argument("--incremental", type=int, nargs="*", metavar="FILES",
                         help="instead of the race: per size, a full build and builds after changing, adding and "
                              "deleting FILES files (default 1 and 1000; see bench/incremental.py)")
+    parser.add_argument("--commands", action="store_true",
+                        help="with --incremental: each build a `newsfm build` command of its own, as a scheduler runs it")
     args = parser.parse_args()
     args.only = [t.strip() for t in args.only.split(",") if t.strip()]
     unknown = [t for t in args.only if t not in TOOLS]
