@@ -68,6 +68,8 @@ class HeadStart:
         self.taken = threading.Lock()  # held while a batch is submitted, and to stop
         self.stopped = False
         self.scratch = Layout(out).head_start(os.getpid())
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        Layout(out).lock.touch()  # the output folder is newsfm's: a walk of an input holding it skips it
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=fork_server())
         self.walked_ns = time.time_ns()
         self.walk: Future = Future()  # its walk's file, kept for the flow: see `walk_of`

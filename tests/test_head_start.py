@@ -184,3 +184,12 @@ def test_a_command_parses_ahead_while_its_api_comes_up(tmp_path, monkeypatch):
     check_folders(raw, tmp_path / "off")
     run_build(raw, tmp_path / "off", SETTINGS, ApiComingUp())
     assert len(heads) == 1
+
+
+def test_an_output_folder_inside_the_input_is_not_walked_as_input(tmp_path):
+    """The head start walks before the flow creates anything in the output folder: its own
+    scratch folder there must not become input files of the build that takes its walk over."""
+    raw = corpus(tmp_path)
+    summary, _ahead = build_with_head_start(raw, raw / "out")
+    assert summary["files"] == 86
+    assert not read_table(raw / "out", "sources")["source_path"].str.startswith("out/").any()
