@@ -120,7 +120,7 @@ def test_a_touched_file_is_hashed_once_and_not_parsed(tmp_path):
 
 def test_changes_found_from_a_kept_walk_are_those_of_a_walk(tmp_path):
     """`find_changes_in(found=...)`, as a flow compares its head start's walk: the same decisions,
-    hashes and counts as a walk of its own, for new, changed, touched, deleted and unchanged files."""
+    hashes and counts as a walk of its own, for a new, a changed, a touched (unchanged) and a deleted file."""
     raw, out = tree(tmp_path), tmp_path / "out"
     for path in (raw / "_news").iterdir():
         age(path)
