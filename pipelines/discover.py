@@ -172,17 +172,6 @@ class PythonView:
         return self.values[i].as_py()
 
 
-def walk_into(root: Path, folder: Path) -> Path:
-    """Walk `root` (`walk_batches`) into an Arrow IPC file in `folder` that holds every row, in
-    order: a walk that a later step reads again instead of walking once more. Returns its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    found = folder / "found.arrow"
-    with ipc.new_file(str(found), FOUND_SCHEMA) as writer:
-        for batch in walk_batches(root, scratch=folder / "walk.arrow"):
-            writer.write_batch(batch)
-    return found
-
-
 class SortedOutput:
     """Rows given in path order, gathered into batches of CHUNK_ROWS (in `scratch`, an Arrow IPC
     file, or in memory), and the rows `aside` that are merged in at the end."""

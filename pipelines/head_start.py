@@ -35,10 +35,10 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from newsfm.pipelines.discover import FOUND_SCHEMA, walk_into
+from newsfm.pipelines.discover import FOUND_SCHEMA
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.parallel import fork_server, parse_files
-from newsfm.pipelines.state import RACY_NS, Keys, Values, build_keys, find_changes_in
+from newsfm.pipelines.state import RACY_NS, Keys, Values, build_keys, find_changes_in, walk_into
 from newsfm.transforms.settings import Settings
 
 LOCK_AT_ONCE_S = 1.0  # a flow that took the output lock within this long did not wait for another run

@@ -430,6 +430,19 @@ def record_batch(rows: pa.Table | pa.RecordBatch, schema: pa.Schema, racy_after_
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def walk_into(root: Path, folder: Path) -> Path:
+    """Walk `root` (`walk_batches`) into an Arrow IPC file in `folder` that holds every row, in
+    order: a walk that a later step reads again instead of walking once more (`find_changes_in`'s
+    `found`). Returns its path. (Here, not in `discover`: that is parsing code, whose every edit
+    means a full build.)"""
+    folder.mkdir(parents=True, exist_ok=True)
+    found = folder / "found.arrow"
+    with ipc.new_file(str(found), FOUND_SCHEMA) as writer:
+        for batch in walk_batches(root, scratch=folder / "walk.arrow"):
+            writer.write_batch(batch)
+    return found
+
+
 def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, workers: int = 1,
                     scratch: Path | None = None, found: Path | None = None) -> tuple[Changes, str | None]:
     """Every input file (path, size, mtime_ns) and what differs from the state record (nothing

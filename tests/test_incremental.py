@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from newsfm.pipelines.discover import read_folder, walk_into
+from newsfm.pipelines.discover import read_folder
 from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import Layout, topic_sums
-from newsfm.pipelines.state import build_keys, entries, find_changes_in, read_state
+from newsfm.pipelines.state import build_keys, entries, find_changes_in, read_state, walk_into
 from newsfm.pipelines.store import current_snapshot, read_table
 from newsfm.synthetic import corpus as g
 from newsfm.transforms.pipeline import tables_of

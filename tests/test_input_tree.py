@@ -559,7 +559,7 @@ def test_a_walk_kept_in_a_file_holds_the_rows_of_the_walk(tmp_path, monkeypatch)
     entry of the hostile tree, names that are not UTF-8 and the folder that cannot be listed
     merged in, in order."""
     raw, _outside, _expected = hostile_tree(tmp_path, monkeypatch)
-    kept = discover_module.walk_into(raw, tmp_path / "scratch")
+    kept = state.walk_into(raw, tmp_path / "scratch")
     assert pa.Table.from_batches(list(record_batches(kept))).equals(walk(raw))
 
 
