@@ -38,6 +38,19 @@ def corpus_files(full: int) -> int:
     return full // 3 if FAST else full
 
 
+def pytest_configure(config) -> None:
+    """Prefect's events client keeps a websocket open on a background thread after its test, and
+    `websockets` draws each keepalive ping's payload from the global `random` (every 20 s); a
+    hypothesis test running meanwhile sees the global state move and warns that its strategy
+    used `random`. Those modules get a generator of their own."""
+    import importlib
+    import random
+
+    for name in ("websockets.asyncio.connection", "websockets.sync.connection", "websockets.legacy.protocol",
+                 "websockets.legacy.client", "websockets.client"):
+        importlib.import_module(name).random = random.Random()
+
+
 def pytest_collection_modifyitems(items) -> None:
     """A test that runs Prefect is `integration`, whichever module it is in."""
     for item in items:
