@@ -19,7 +19,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -28,6 +27,7 @@ import newsfm
 
 TITLE = re.compile(rb"^title: ?", re.MULTILINE)
 WEB_URL = re.compile(rb"^webUrl: .*$", re.MULTILINE)
+CHANGES = re.compile(r"since the last build: (\d+) new, (\d+) changed, \d+ unchanged, (\d+) deleted")
 
 
 def news_files(corpus: Path) -> list[Path]:
@@ -51,15 +51,15 @@ def timed_build(corpus: Path, out: Path, commands: bool = False, full_refresh: b
 
 
 def command_build(corpus: Path, out: Path, full_refresh: bool) -> dict:
-    command = [str(Path(sys.executable).parent / "newsfm"), "build", str(corpus), str(out), "--no-progress",
-               *(["--full-refresh"] if full_refresh else [])]
+    from run import FLOW_SECONDS, newsfm_command  # the race's: run.py imports this module
+
+    command = [*newsfm_command(), "build", str(corpus), str(out), "--no-progress", *(["--full-refresh"] if full_refresh else [])]
     started = time.perf_counter()
     printed = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     wall = round(time.perf_counter() - started, 3)
-    flow = re.search(r"\(([0-9.]+) s in the flow", printed)
-    counts = re.search(r"since the last build: (\d+) new, (\d+) changed, \d+ unchanged, (\d+) deleted", printed)
-    return {"flow_s": float(flow[1]), "wall_s": wall, "changes": dict(zip(("new", "changed", "deleted"),
-                                                                           map(int, counts.groups())))}
+    counts = CHANGES.search(printed).groups()
+    return {"flow_s": float(FLOW_SECONDS.search(printed)[1]), "wall_s": wall,
+            "changes": dict(zip(("new", "changed", "deleted"), map(int, counts)))}
 
 
 def aged(path: Path) -> None:
@@ -107,13 +107,16 @@ def table(results: dict[str, dict]) -> str:
     kinds = [key for key, value in next(iter(results.values())).items() if isinstance(value, dict) and key != "full"]
     lines = ["| files | full build | " + " | ".join(kinds) + " |", "| ---: " * (len(kinds) + 2) + "|"]
     for size, result in results.items():
-        full = result["full"]["flow_s"]
-        cells = [f"{result[kind]['flow_s']:.1f} s ({100 * result[kind]['flow_s'] / full:.1f}%)" for kind in kinds]
-        if result.get("commands"):  # and the commands' wall times
-            cells = [f"{cell}; {result[kind]['wall_s']:.1f} s in all" for cell, kind in zip(cells, kinds)]
-        whole = f"{full:.1f} s; {result['full']['wall_s']:.1f} s in all" if result.get("commands") else f"{full:.1f} s"
-        lines.append(f"| {size} | {whole} | " + " | ".join(cells) + " |")
+        full, commands = result["full"]["flow_s"], result.get("commands", False)
+        cells = [shown(result["full"], commands), *(shown(result[kind], commands, full) for kind in kinds)]
+        lines.append(f"| {size} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def shown(build: dict, commands: bool, full: float | None = None) -> str:
+    """A build's work in the flow (with its share of the `full` build's), and a command's wall time."""
+    text = f"{build['flow_s']:.1f} s" + (f" ({100 * build['flow_s'] / full:.1f}%)" if full else "")
+    return f"{text}; {build['wall_s']:.1f} s in all" if commands else text
 
 
 def main() -> None:

@@ -116,7 +116,7 @@ def find_changes(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, s
     (`pipelines.state.find_changes_in`): the walk holds a column per file, the flow only the
     counts and the file of decisions it reads as it goes. `found`: the files as the head start
     walked them, compared instead of walking again."""
-    return in_own_process(find_changes_in, raw_dir, out_dir, keys, full_refresh, settings.worker_count, None, found,
+    return in_own_process(find_changes_in, raw_dir, out_dir, keys, full_refresh, settings.worker_count, found,
                           workers=settings.worker_count)
 
 

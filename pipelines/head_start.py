@@ -89,7 +89,7 @@ class HeadStart:
 
     def parse_ahead(self, raw: Path, full_refresh: bool) -> None:
         changes, _notice = self.pool.submit(find_changes_in, raw, self.out, self.keys, full_refresh, 1,
-                                            self.scratch, self.walk.result()).result()
+                                            self.walk.result(), self.scratch).result()
         size, total = self.settings.batch_size, changes.files_to_parse
         files = Values(changes.parsed_files(), FOUND_SCHEMA)
         for start in range(0, total, size):

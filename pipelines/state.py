@@ -444,7 +444,7 @@ def walk_into(root: Path, folder: Path) -> Path:
 
 
 def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool, workers: int = 1,
-                    scratch: Path | None = None, found: Path | None = None) -> tuple[Changes, str | None]:
+                    found: Path | None = None, scratch: Path | None = None) -> tuple[Changes, str | None]:
     """Every input file (path, size, mtime_ns) and what differs from the state record (nothing
     is compared with full_refresh), in OUT/state/changes.arrow (or in the folder `scratch`),
     with a notice when the record cannot be used. `workers` > 1: the walk's `stat` calls run in
@@ -454,12 +454,10 @@ def find_changes_in(raw_dir: Path, out_dir: Path, keys: Keys, full_refresh: bool
     layout = Layout(out_dir)
     scratch = scratch or layout.state
     scratch.mkdir(parents=True, exist_ok=True)
-    into = scratch / layout.changes_file.name
-    if found is not None:
-        return classify(record_batches(found), state, lambda path: content_hash(raw_dir, path), into), notice
-    with stat_processes(workers) as stats:  # the walk is a generator: `classify` drives it
-        walked = walk_batches(raw_dir, scratch=scratch / layout.walk_file.name, stats=stats)
-        return classify(walked, state, lambda path: content_hash(raw_dir, path), into), notice
+    with stat_processes(1 if found else workers) as stats:  # the walk is a generator: `classify` drives it
+        files = record_batches(found) if found else walk_batches(raw_dir, scratch=scratch / layout.walk_file.name,
+                                                                  stats=stats)
+        return classify(files, state, lambda path: content_hash(raw_dir, path), scratch / layout.changes_file.name), notice
 
 
 def classify(found: pa.Table | Iterable[pa.RecordBatch], state: State | None,
