@@ -617,7 +617,8 @@ def render(data: dict) -> str:
     out = [
         "# Benchmark results",
         "",
-        "Written by `python bench/run.py`; what is compared and the caveats are in [README.md](README.md).",
+        "Written by `python bench/run.py`; what is compared and the caveats are in [README.md](README.md);",
+        "where the time goes, what was tried and what would take newsfm further: [PROFILE.md](PROFILE.md).",
         "",
         "## Machine",
         "",
