@@ -14,24 +14,19 @@ convert the fields, key paths, SHA-256), `normalize_batch` (the records into col
 from __future__ import annotations
 
 import sys
-import time
 from unittest import mock
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from timing import best_seconds
 
 from newsfm.synthetic.corpus import STYLES, generate_files
 from newsfm.transforms import fields, keys, normalize
 from newsfm.transforms.extract import extract
 
 
-def per_file_us(function, files: int) -> float:
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - started)
-    return best / files * 1e6
+def per_file_us(run, files: int) -> float:
+    return best_seconds(run) / files * 1e6
 
 
 def seen(module, name: str, values: list):

@@ -21,15 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-
-
-def best_of_3(run) -> float:
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
-    return best
+from timing import best_seconds
 
 
 def floor(out: Path, scratch: Path) -> None:
@@ -64,7 +56,7 @@ def readers(out: Path, scratch: Path, counts: list[int]) -> None:
         }
         size = sum(path.stat().st_size for path in folder.iterdir())
         print(f"readers, articles in {count} files ({size / 1e6:.0f} MB): "
-              + ", ".join(f"{label} {best_of_3(run):.3f} s" for label, run in timings.items()), flush=True)
+              + ", ".join(f"{label} {best_seconds(run, 3):.3f} s" for label, run in timings.items()), flush=True)
         shutil.rmtree(folder)
 
 

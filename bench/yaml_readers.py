@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import ryml
+from timing import best_seconds
 
 from newsfm.synthetic.corpus import STYLES, generate_files
 from newsfm.transforms import fastyaml
@@ -25,13 +25,11 @@ from newsfm.transforms.frontmatter import decode, parse_yaml, split_front_matter
 
 
 def per_file_us(function, items: list) -> float:
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
+    def every_item() -> None:
         for item in items:
             function(item)
-        best = min(best, time.perf_counter() - started)
-    return best / len(items) * 1e6
+
+    return best_seconds(every_item) / len(items) * 1e6
 
 
 def walk(tree: ryml.Tree) -> list:

@@ -73,13 +73,13 @@ class HeadStart:
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=fork_server())
         self.walked_ns = time.time_ns()
         self.walk: Future = Future()  # its walk's file, kept for the flow: see `walk_of`
-        self.thread = threading.Thread(target=self.run, args=(raw, full_refresh), name="newsfm-head-start", daemon=True)
+        self.thread = threading.Thread(target=self.run, args=(full_refresh,), name="newsfm-head-start", daemon=True)
         self.thread.start()
 
-    def run(self, raw: Path, full_refresh: bool) -> None:
+    def run(self, full_refresh: bool) -> None:
         try:  # submitting here, not in __init__: the first task waits for the fork server's imports
-            self.walk.set_result(self.pool.submit(walk_into, raw, self.scratch).result())
-            self.parse_ahead(raw, full_refresh)
+            self.walk.set_result(self.pool.submit(walk_into, self.raw, self.scratch).result())
+            self.parse_ahead(full_refresh)
         except Exception:  # a head start only saves time: the flow walks and parses what it did not
             pass
         finally:
@@ -87,8 +87,8 @@ class HeadStart:
                 self.walk.set_exception(RuntimeError("the head start did not walk the input"))
             self.pool.shutdown()  # the worker's memory given back while the flow's workers parse
 
-    def parse_ahead(self, raw: Path, full_refresh: bool) -> None:
-        changes, _notice = self.pool.submit(find_changes_in, raw, self.out, self.keys, full_refresh, 1,
+    def parse_ahead(self, full_refresh: bool) -> None:
+        changes, _notice = self.pool.submit(find_changes_in, self.raw, self.out, self.keys, full_refresh, 1,
                                             self.walk.result(), self.scratch).result()
         size, total = self.settings.batch_size, changes.files_to_parse
         files = Values(changes.parsed_files(), FOUND_SCHEMA)
@@ -99,7 +99,7 @@ class HeadStart:
             with self.taken:
                 if self.stopped:
                     return
-                future = self.pool.submit(parse_files, raw, batch.column(0).to_pylist(), self.settings.max_file_bytes,
+                future = self.pool.submit(parse_files, self.raw, batch.column(0).to_pylist(), self.settings.max_file_bytes,
                                           self.out)
                 self.parsed[batch_key(batch, self.keys, self.settings.max_file_bytes)] = future
             future.result()  # one batch at a time: the other core is Prefect's

@@ -11,7 +11,7 @@ from typing import Callable
 import pandas as pd
 import pytest
 
-from newsfm.pipelines import head_start
+from newsfm.pipelines import head_start, store
 from newsfm.pipelines.flows import build_warehouse
 from newsfm.pipelines.layout import Layout
 from newsfm.pipelines.runner import check_folders, run_build
@@ -94,21 +94,33 @@ def test_the_flow_takes_the_head_starts_walk_and_the_next_build_finds_a_file_cha
     assert_same_tables(tmp_path / "out", tmp_path / "plain")
 
 
-def test_a_flow_that_waited_for_another_run_walks_the_input_again(tmp_path):
-    """The lock held by another run for longer than LOCK_AT_ONCE_S: the head start's walk may be
-    old, so the flow walks, finds the file edited meanwhile and parses its batch again."""
+def test_a_flow_that_waited_for_another_run_walks_the_input_again(tmp_path, monkeypatch):
+    """The lock held by another run for longer than LOCK_AT_ONCE_S after the flow asked for it:
+    the head start's walk may be old, so the flow walks, finds the file edited meanwhile and
+    parses its batch again. (The other run waits for the flow to ask: Prefect may take longer
+    than LOCK_AT_ONCE_S to start a flow.)"""
     raw = corpus(tmp_path)
     edit = edited_in_the_fourth_batch(raw)
-    locked = threading.Event()
+    locked, flow_asked = threading.Event(), threading.Event()
+    acquire = store.acquire
+
+    def acquire_noted(handle, out_dir, timeout) -> None:
+        if threading.current_thread() is not other:
+            flow_asked.set()
+        acquire(handle, out_dir, timeout)
 
     def other_run() -> None:
         with output_lock(tmp_path / "out"):
             edit()
             locked.set()
+            flow_asked.wait(timeout=60)
             time.sleep(head_start.LOCK_AT_ONCE_S + 0.5)
 
+    other = threading.Thread(target=other_run)
+    monkeypatch.setattr(store, "acquire", acquire_noted)
+
     def edit_while_another_run_holds_the_lock() -> None:
-        threading.Thread(target=other_run).start()
+        other.start()
         locked.wait()
 
     _summary, ahead = build_with_head_start(raw, tmp_path / "out", before_flow=edit_while_another_run_holds_the_lock)
